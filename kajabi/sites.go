@@ -1,0 +1,46 @@
+package kajabi
+
+import (
+	"context"
+	"net/url"
+	"time"
+)
+
+// SitesService reads /v1/sites.
+type SitesService struct{ client *Client }
+
+// Site is one Kajabi website of the account.
+type Site struct {
+	ID        string    `json:"-"`
+	Title     string    `json:"title"`
+	Subdomain string    `json:"subdomain"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// UnmarshalJSON decodes a JSON:API site resource.
+func (s *Site) UnmarshalJSON(b []byte) error {
+	type attributes Site
+	id, err := decodeResource(b, (*attributes)(s), nil)
+	s.ID = id
+	return err
+}
+
+// SiteListOptions are the parameters of GET /v1/sites.
+type SiteListOptions struct {
+	TitleContains     string   `url:"filter[title_cont]"`
+	SubdomainContains string   `url:"filter[subdomain_cont]"`
+	Sort              string   `url:"sort"` // title or subdomain, "-" prefixed for descending
+	Fields            []string `url:"fields[sites]"`
+	ListOptions
+}
+
+// List returns one page of sites.
+func (s *SitesService) List(ctx context.Context, opts *SiteListOptions) ([]*Site, *Response, error) {
+	return getDocument[[]*Site](ctx, s.client, "/v1/sites", EncodeQuery(opts))
+}
+
+// Get returns one site.
+func (s *SitesService) Get(ctx context.Context, id string) (*Site, *Response, error) {
+	return getDocument[*Site](ctx, s.client, "/v1/sites/"+url.PathEscape(id), "")
+}
