@@ -1,0 +1,84 @@
+// Bootstrap for the GraphiQL page served by
+// github.com/kajabi-graphql/facade/graph/graphiql.
+//
+// It runs as an external script (the page's Content-Security-Policy forbids
+// inline scripts) and reads its configuration from the non-executed
+// <script id="graphiql-config" type="application/json"> block rendered by the
+// Go handler. It expects the globals React, ReactDOM (React 18 UMD builds) and
+// GraphiQL (graphiql UMD build) to be loaded before it.
+(function () {
+  'use strict';
+
+  var root = document.getElementById('graphiql');
+  var configEl = document.getElementById('graphiql-config');
+
+  function fail(message) {
+    if (root) {
+      root.textContent = message;
+    }
+    throw new Error(message);
+  }
+
+  // hasSavedTabs reports whether GraphiQL has persisted editor (tab) state in
+  // localStorage; its default storage namespace is "graphiql".
+  function hasSavedTabs() {
+    try {
+      return window.localStorage.getItem('graphiql:tabState') !== null;
+    } catch (err) {
+      return false;
+    }
+  }
+
+  if (!root || !configEl) {
+    fail('GraphiQL: page is missing #graphiql or #graphiql-config.');
+  }
+  if (!window.React || !window.ReactDOM || !window.GraphiQL) {
+    fail('GraphiQL: failed to load React, ReactDOM or GraphiQL assets.');
+  }
+
+  var config;
+  try {
+    config = JSON.parse(configEl.textContent || '{}');
+  } catch (err) {
+    fail('GraphiQL: invalid configuration: ' + err);
+  }
+
+  var fetcher = window.GraphiQL.createFetcher({
+    url: config.endpoint || '/graphql',
+    // createFetcher merges these over its own lower-case defaults
+    // ("content-type", "accept"); using the same lower-case keys replaces
+    // them instead of producing duplicated header values.
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json'
+    },
+    // Our Accept header does not offer multipart/mixed, so use the plain
+    // request/response fetcher.
+    enableIncrementalDelivery: false
+  });
+
+  // The documentation explorer is GraphiQL's built-in reference plugin: it is
+  // enabled by default (book icon at the top of the sidebar) and is filled in
+  // once schema introspection against the endpoint succeeds. It is not forced
+  // open: in graphiql 4.1 the visiblePlugin prop leaves the panel collapsed
+  // and the first click on the icon then closes it.
+  var props = {
+    fetcher: fetcher
+  };
+  if (typeof config.defaultQuery === 'string' && config.defaultQuery !== '') {
+    props.defaultQuery = config.defaultQuery;
+  }
+  if (typeof config.defaultVariables === 'string' && config.defaultVariables !== '' &&
+      !hasSavedTabs()) {
+    // graphiql 4.1 ignores the variables of defaultTabs for the first tab, so
+    // pass them as the variables prop, but only when the browser has no saved
+    // editor state (which, as for defaultQuery, wins otherwise).
+    props.variables = config.defaultVariables;
+    props.defaultEditorToolsVisibility = 'variables';
+  }
+
+  root.textContent = '';
+  window.ReactDOM.createRoot(root).render(
+    window.React.createElement(window.GraphiQL, props)
+  );
+})();
