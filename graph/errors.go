@@ -1,0 +1,149 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/kajabi-graphql/facade/graph/model"
+	"github.com/kajabi-graphql/facade/kajabi"
+)
+
+// Error codes in extensions.code. They are part of the public contract: clients branch on them.
+const (
+	CodeBadUserInput        = "BAD_USER_INPUT"
+	CodeUnauthenticated     = "UNAUTHENTICATED"
+	CodeForbidden           = "FORBIDDEN"
+	CodeNotFound            = "NOT_FOUND"
+	CodeRateLimited         = "RATE_LIMITED"
+	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+	CodeUpstreamError       = "UPSTREAM_ERROR"
+	CodeInternal            = "INTERNAL_SERVER_ERROR"
+)
+
+// badInput is a caller mistake found before any upstream call. field is the argument path
+// as the caller wrote it, e.g. "filter.createdInLast".
+func badInput(field, rule string, args ...any) *gqlerror.Error {
+	return &gqlerror.Error{
+		Message:    field + " " + fmt.Sprintf(rule, args...),
+		Extensions: map[string]any{"code": CodeBadUserInput, "field": field},
+	}
+}
+
+// presentError gives every error a stable extensions.code and a message that is safe to
+// show: Kajabi's answers are translated, internal failures are logged and hidden.
+func presentError(ctx context.Context, err error) *gqlerror.Error {
+	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+
+	var (
+		inputErr     model.InputError
+		apiErr       *kajabi.ErrorResponse
+		transportErr *kajabi.TransportError
+		decodeErr    *kajabi.DecodeError
+	)
+	switch {
+	case errors.As(err, &inputErr):
+		// Found while decoding arguments: the path runs past the field into the argument.
+		fieldPath := graphql.GetPath(ctx)
+		if len(gqlErr.Path) > len(fieldPath) {
+			arg := gqlErr.Path[len(fieldPath):].String()
+			gqlErr.Message = arg + ": " + string(inputErr)
+			gqlErr.Path = fieldPath
+			setExtensions(gqlErr, "field", arg)
+		}
+		setExtensions(gqlErr, "code", CodeBadUserInput)
+	case errors.As(err, &apiErr):
+		code := upstreamCode(apiErr.StatusCode)
+		gqlErr.Message = fmt.Sprintf("Kajabi answered %d %s: %s", apiErr.StatusCode, http.StatusText(apiErr.StatusCode), apiErr.Message())
+		setExtensions(gqlErr, "code", code, "upstreamStatus", apiErr.StatusCode)
+		if apiErr.RetryAfter > 0 {
+			setExtensions(gqlErr, "retryAfterSeconds", int(apiErr.RetryAfter.Seconds()))
+		}
+	case errors.As(err, &transportErr):
+		if errors.Is(err, context.Canceled) {
+			gqlErr.Message = "the request was cancelled before Kajabi answered"
+		} else if transportErr.Timeout() {
+			gqlErr.Message = "Kajabi did not answer in time"
+			setExtensions(gqlErr, "timeout", true)
+		} else {
+			gqlErr.Message = "Kajabi could not be reached"
+		}
+		setExtensions(gqlErr, "code", CodeUpstreamUnavailable)
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("upstream unreachable")
+	case errors.As(err, &decodeErr):
+		gqlErr.Message = "Kajabi answered with a document this service could not read"
+		setExtensions(gqlErr, "code", CodeUpstreamError)
+		zerolog.Ctx(ctx).Error().Err(err).Msg("upstream answer not understood")
+	case codeOf(gqlErr) == errcode.ValidationFailed && isInputValueError(gqlErr):
+		// A wrong argument or variable value (an unknown enum value, a string for an Int)
+		// is the caller's input, not a malformed document.
+		setExtensions(gqlErr, "code", CodeBadUserInput)
+	case codeOf(gqlErr) == "" && gqlErr.Err != nil:
+		// Anything without a code is a failure of ours: log it, show nothing of it.
+		zerolog.Ctx(ctx).Error().Err(err).Strs("path", pathStrings(gqlErr)).Msg("resolver failed")
+		gqlErr.Message = "internal error"
+		setExtensions(gqlErr, "code", CodeInternal)
+	}
+	return gqlErr
+}
+
+func upstreamCode(status int) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return CodeUnauthenticated
+	case status == http.StatusForbidden:
+		return CodeForbidden
+	case status == http.StatusNotFound:
+		return CodeNotFound
+	case status == http.StatusTooManyRequests:
+		return CodeRateLimited
+	case status >= 500:
+		return CodeUpstreamUnavailable
+	default:
+		return CodeUpstreamError
+	}
+}
+
+// isInputValueError tells value errors from other validation failures: the
+// ValuesOfCorrectType rule for literals, and variable coercion (path starts at "variable").
+func isInputValueError(e *gqlerror.Error) bool {
+	if e.Rule == "ValuesOfCorrectType" || e.Rule == "VariablesInAllowedPosition" {
+		return true
+	}
+	return len(e.Path) > 0 && fmt.Sprint(e.Path[0]) == "variable"
+}
+
+func codeOf(e *gqlerror.Error) string {
+	code, _ := e.Extensions["code"].(string)
+	return code
+}
+
+func setExtensions(e *gqlerror.Error, kv ...any) {
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		e.Extensions[kv[i].(string)] = kv[i+1]
+	}
+}
+
+func pathStrings(e *gqlerror.Error) []string {
+	out := make([]string, len(e.Path))
+	for i, p := range e.Path {
+		out[i] = fmt.Sprint(p)
+	}
+	return out
+}
+
+// recoverPanic turns a resolver panic into an internal error; the stack goes to the log.
+func recoverPanic(ctx context.Context, p any) error {
+	zerolog.Ctx(ctx).Error().Str("panic", strings.TrimSpace(fmt.Sprint(p))).Msg("resolver panicked")
+	return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": CodeInternal}}
+}

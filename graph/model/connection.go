@@ -1,0 +1,92 @@
+package model
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/kajabi-graphql/facade/kajabi"
+)
+
+// CustomerConnection is one window of a customer list.
+type CustomerConnection struct {
+	Edges      []*CustomerEdge
+	Nodes      []*kajabi.Customer
+	PageInfo   *PageInfo
+	TotalCount int
+}
+
+// NewCustomerConnection lays customers out as a connection whose first node sits at
+// offset start (0-based) of the whole list; cursors are tied to the list's scope.
+func NewCustomerConnection(customers []*kajabi.Customer, start, pageSize, total int, scope Scope) *CustomerConnection {
+	c := &CustomerConnection{
+		Edges:      make([]*CustomerEdge, len(customers)),
+		Nodes:      customers,
+		TotalCount: total,
+		PageInfo: &PageInfo{
+			HasPreviousPage: start > 0,
+			HasNextPage:     start+len(customers) < total,
+			CurrentPage:     start/pageSize + 1,
+			TotalPages:      (total + pageSize - 1) / pageSize,
+			PageSize:        pageSize,
+		},
+	}
+	for i, cust := range customers {
+		c.Edges[i] = &CustomerEdge{Cursor: Cursor{Offset: start + i, Scope: scope}.String(), Node: cust}
+	}
+	if n := len(c.Edges); n > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[n-1].Cursor
+	}
+	return c
+}
+
+// Scope fingerprints the filter and sort a list was made with, so that a cursor from one
+// list is refused by another instead of silently pointing at the wrong row.
+type Scope string
+
+// NewScope fingerprints a canonical rendering of the list's filter and sort.
+func NewScope(canonical string) Scope {
+	sum := sha256.Sum256([]byte(canonical))
+	return Scope(hex.EncodeToString(sum[:8]))
+}
+
+// Cursor points at one row of a list: its 0-based offset within that list's scope.
+type Cursor struct {
+	Offset int
+	Scope  Scope
+}
+
+const cursorPrefix = "kc1:"
+
+// ErrInvalidCursor means a cursor was not made by this service.
+var ErrInvalidCursor = errors.New("not a cursor this service issued")
+
+// String renders the cursor opaquely.
+func (c Cursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.Itoa(c.Offset) + ":" + string(c.Scope)))
+}
+
+// ParseCursor reads a cursor made by Cursor.String.
+func ParseCursor(s string) (Cursor, error) {
+	if len(s) > 128 {
+		return Cursor{}, ErrInvalidCursor
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Cursor{}, ErrInvalidCursor
+	}
+	rest, ok := strings.CutPrefix(string(raw), cursorPrefix)
+	if !ok {
+		return Cursor{}, ErrInvalidCursor
+	}
+	off, scope, ok := strings.Cut(rest, ":")
+	n, err := strconv.Atoi(off)
+	if !ok || err != nil || n < 0 || len(scope) != 16 {
+		return Cursor{}, ErrInvalidCursor
+	}
+	return Cursor{Offset: n, Scope: Scope(scope)}, nil
+}
