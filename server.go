@@ -1,0 +1,279 @@
+// Command facade serves Kajabi's customers over GraphQL. Without Kajabi credentials it runs
+// on the embedded Kajabi sandbox, so `go run .` shows the whole product on a fresh machine.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+
+	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/graphiql"
+	"github.com/kajabi-graphql/facade/kajabi"
+	"github.com/kajabi-graphql/facade/kajabi/sandbox"
+)
+
+// config is read from the environment; flags of the same meaning override it.
+type config struct {
+	ListenAddr   string
+	LogLevel     string
+	LogFormat    string // json, console, or auto (console on a terminal)
+	MaxBodyBytes int64
+
+	KajabiBaseURL      string
+	KajabiClientID     string
+	KajabiClientSecret string
+	KajabiAccessToken  string
+	KajabiSiteID       string
+	KajabiTimeout      time.Duration
+
+	SandboxCustomers int
+	SandboxSeed      int64
+	SandboxLatency   time.Duration
+	SandboxFaultRate float64
+}
+
+// sandboxMode is true when nothing points the service at a real Kajabi account.
+func (c config) sandboxMode() bool {
+	return c.KajabiBaseURL == "" && c.KajabiAccessToken == "" && c.KajabiClientID == "" && c.KajabiClientSecret == ""
+}
+
+func loadConfig(args []string, getenv func(string) string) (config, error) {
+	env := envReader{get: getenv}
+	c := config{
+		ListenAddr:         env.str("LISTEN_ADDR", "127.0.0.1:8080"),
+		LogLevel:           env.str("LOG_LEVEL", "info"),
+		LogFormat:          env.str("LOG_FORMAT", "auto"),
+		MaxBodyBytes:       env.int64("MAX_BODY_BYTES", 1<<20),
+		KajabiBaseURL:      env.str("KAJABI_BASE_URL", ""),
+		KajabiClientID:     env.str("KAJABI_CLIENT_ID", ""),
+		KajabiClientSecret: env.str("KAJABI_CLIENT_SECRET", ""),
+		KajabiAccessToken:  env.str("KAJABI_ACCESS_TOKEN", ""),
+		KajabiSiteID:       env.str("KAJABI_SITE_ID", ""),
+		KajabiTimeout:      env.duration("KAJABI_TIMEOUT", 15*time.Second),
+		SandboxCustomers:   int(env.int64("SANDBOX_CUSTOMERS", 5000)),
+		SandboxSeed:        env.int64("SANDBOX_SEED", 0),
+		SandboxLatency:     env.duration("SANDBOX_LATENCY", 0),
+		SandboxFaultRate:   env.float("SANDBOX_FAULT_RATE", 0),
+	}
+	if env.err != nil {
+		return c, env.err
+	}
+	fs := flag.NewFlagSet("facade", flag.ContinueOnError)
+	fs.StringVar(&c.ListenAddr, "listen", c.ListenAddr, "address to listen on (LISTEN_ADDR)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json, console or auto (LOG_FORMAT)")
+	fs.StringVar(&c.KajabiBaseURL, "kajabi-base-url", c.KajabiBaseURL, "Kajabi API base URL (KAJABI_BASE_URL)")
+	fs.StringVar(&c.KajabiSiteID, "kajabi-site-id", c.KajabiSiteID, "default site for customer queries (KAJABI_SITE_ID)")
+	fs.DurationVar(&c.KajabiTimeout, "kajabi-timeout", c.KajabiTimeout, "timeout of one Kajabi call (KAJABI_TIMEOUT)")
+	fs.IntVar(&c.SandboxCustomers, "sandbox-customers", c.SandboxCustomers, "customers in the sandbox (SANDBOX_CUSTOMERS)")
+	fs.DurationVar(&c.SandboxLatency, "sandbox-latency", c.SandboxLatency, "latency the sandbox adds per call (SANDBOX_LATENCY)")
+	fs.Float64Var(&c.SandboxFaultRate, "sandbox-fault-rate", c.SandboxFaultRate, "share of sandbox calls answered 429/503 (SANDBOX_FAULT_RATE)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if (c.KajabiClientID == "") != (c.KajabiClientSecret == "") {
+		return c, errors.New("KAJABI_CLIENT_ID and KAJABI_CLIENT_SECRET go together: set both or neither")
+	}
+	if c.KajabiBaseURL != "" && c.KajabiAccessToken == "" && c.KajabiClientID == "" {
+		return c, errors.New("KAJABI_BASE_URL is set but no credentials are: set KAJABI_ACCESS_TOKEN or KAJABI_CLIENT_ID/KAJABI_CLIENT_SECRET")
+	}
+	if c.SandboxFaultRate < 0 || c.SandboxFaultRate > 1 {
+		return c, fmt.Errorf("SANDBOX_FAULT_RATE must be between 0 and 1, got %v", c.SandboxFaultRate)
+	}
+	return c, nil
+}
+
+func main() {
+	cfg, err := loadConfig(os.Args[1:], os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "facade:", err)
+		os.Exit(2)
+	}
+	logger := newLogger(cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, logger, nil); err != nil {
+		logger.Error().Err(err).Msg("facade stopped")
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx ends, then shuts down gracefully. ready, when not nil, receives the
+// address the server listens on.
+func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- string) error {
+	mux := http.NewServeMux()
+	var client *kajabi.Client
+	if cfg.sandboxMode() {
+		sb := sandbox.New(sandbox.Options{
+			Customers: cfg.SandboxCustomers,
+			Seed:      cfg.SandboxSeed,
+			Latency:   cfg.SandboxLatency,
+			FaultRate: cfg.SandboxFaultRate,
+		})
+		sandboxURL, stopSandbox, err := serveLoopback(sb)
+		if err != nil {
+			return fmt.Errorf("start sandbox: %w", err)
+		}
+		defer stopSandbox()
+		logger.Info().Str("mode", "sandbox").Str("kajabi", sandboxURL).Int("customers", cfg.SandboxCustomers).
+			Msg("no Kajabi credentials: serving the embedded Kajabi sandbox (also at /sandbox/)")
+		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb))
+		client, err = kajabi.NewClient(
+			kajabi.WithBaseURL(sandboxURL),
+			kajabi.WithClientCredentials(sandbox.ClientID, sandbox.ClientSecret),
+			kajabi.WithHTTPClient(kajabi.NewHTTPClient(cfg.KajabiTimeout)),
+		)
+		if err != nil {
+			return err
+		}
+	} else {
+		opts := []kajabi.Option{kajabi.WithHTTPClient(kajabi.NewHTTPClient(cfg.KajabiTimeout))}
+		if cfg.KajabiBaseURL != "" {
+			opts = append(opts, kajabi.WithBaseURL(cfg.KajabiBaseURL))
+		}
+		auth := "client_credentials"
+		if cfg.KajabiAccessToken != "" {
+			auth = "access_token"
+			opts = append(opts, kajabi.WithAccessToken(cfg.KajabiAccessToken))
+		} else {
+			opts = append(opts, kajabi.WithClientCredentials(cfg.KajabiClientID, cfg.KajabiClientSecret))
+		}
+		var err error
+		if client, err = kajabi.NewClient(opts...); err != nil {
+			return err
+		}
+		logger.Info().Str("mode", "kajabi").Str("kajabi", client.BaseURL().String()).Str("auth", auth).
+			Str("site", cfg.KajabiSiteID).Msg("serving a Kajabi account")
+	}
+
+	resolver := &graph.Resolver{Client: client, DefaultSiteID: cfg.KajabiSiteID}
+	mux.Handle("/graphql", graph.NewHandler(resolver, graph.HandlerOptions{MaxBodyBytes: cfg.MaxBodyBytes, Introspection: true}))
+	ui := graphiql.Handler(graphiql.Options{
+		Title:        "Kajabi GraphQL",
+		Endpoint:     "/graphql",
+		AssetsPath:   "/graphiql/",
+		DefaultQuery: exampleQuery,
+	})
+	mux.Handle("GET /{$}", ui)
+	mux.Handle("GET /graphiql/", ui)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           graph.AccessLog(logger, mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	logger.Info().Str("addr", "http://"+ln.Addr().String()+"/").Msg("GraphiQL ready; GraphQL at /graphql")
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info().Msg("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// serveLoopback serves h on an ephemeral loopback port, so the client reaches the sandbox
+// over real HTTP exactly as it reaches Kajabi.
+func serveLoopback(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+func newLogger(cfg config) zerolog.Logger {
+	level, err := zerolog.ParseLevel(cfg.LogLevel)
+	if err != nil || level == zerolog.NoLevel {
+		level = zerolog.InfoLevel
+	}
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	console := cfg.LogFormat == "console" || (cfg.LogFormat == "auto" && isatty.IsTerminal(os.Stderr.Fd()))
+	if console {
+		return zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly}).Level(level).With().Timestamp().Logger()
+	}
+	return zerolog.New(os.Stderr).Level(level).With().Timestamp().Logger()
+}
+
+// envReader reads typed settings, remembering the first malformed one.
+type envReader struct {
+	get func(string) string
+	err error
+}
+
+func (e *envReader) str(key, def string) string {
+	if v := e.get(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e *envReader) parse(key string, parse func(string) error) {
+	if v := e.get(key); v != "" && e.err == nil {
+		if err := parse(v); err != nil {
+			e.err = fmt.Errorf("%s=%q: %w", key, v, err)
+		}
+	}
+}
+
+func (e *envReader) int64(key string, def int64) int64 {
+	e.parse(key, func(v string) (err error) { def, err = strconv.ParseInt(v, 10, 64); return })
+	return def
+}
+
+func (e *envReader) float(key string, def float64) float64 {
+	e.parse(key, func(v string) (err error) { def, err = strconv.ParseFloat(v, 64); return })
+	return def
+}
+
+func (e *envReader) duration(key string, def time.Duration) time.Duration {
+	e.parse(key, func(v string) (err error) { def, err = time.ParseDuration(v); return })
+	return def
+}
+
+// exampleQuery is what GraphiQL opens with, and the README's first example.
+const exampleQuery = `# Welcome! This service runs on the Kajabi sandbox unless given Kajabi credentials.
+# Press the run button (or Ctrl-Enter) to list customers.
+query RecentCustomers {
+  customers(
+    filter: { netRevenueGreaterThan: "100", subscribed: true }
+    sort: { field: NET_REVENUE, direction: DESC }
+    first: 5
+  ) {
+    totalCount
+    pageInfo { hasNextPage endCursor currentPage totalPages }
+    nodes { id name email netRevenue createdAt }
+  }
+}
+`

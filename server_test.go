@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/kajabi-graphql/facade/kajabi/sandbox"
+)
+
+// syncBuffer collects log lines written from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) lines() []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startServer runs the whole service as main does, with env as its environment.
+func startServer(t *testing.T, env map[string]string) (string, *syncBuffer) {
+	t.Helper()
+	env["LISTEN_ADDR"] = "127.0.0.1:0"
+	cfg, err := loadConfig(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, zerolog.New(logs), ready) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("server stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not start")
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return "http://" + addr, logs
+}
+
+func graphqlPost(t *testing.T, base, query string) map[string]any {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestNewcomerFlow is `go run .` on a fresh machine: sandbox mode, GraphiQL at /, the
+// README's example query answered with sandbox customers, health and the mounted sandbox.
+func TestNewcomerFlow(t *testing.T) {
+	base, logs := startServer(t, map[string]string{"SANDBOX_CUSTOMERS": "300"})
+
+	out := graphqlPost(t, base, exampleQuery)
+	if out["errors"] != nil {
+		t.Fatalf("example query failed: %v", out["errors"])
+	}
+	nodes := out["data"].(map[string]any)["customers"].(map[string]any)["nodes"].([]any)
+	if len(nodes) != 5 {
+		t.Fatalf("example query returned %d customers, want 5", len(nodes))
+	}
+	var prev float64 = 1e18
+	for _, n := range nodes {
+		c := n.(map[string]any)
+		var rev float64
+		if err := json.Unmarshal([]byte(c["netRevenue"].(string)), &rev); err != nil || rev <= 100 || rev > prev {
+			t.Errorf("customer %v: net revenue %v should be > 100 and descending", c["id"], c["netRevenue"])
+		}
+		prev = rev
+	}
+
+	// GET works for queries too.
+	resp, err := http.Get(base + "/graphql?query=" + url.QueryEscape("{ customers(first: 1) { totalCount } }"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"totalCount":300`) {
+		t.Errorf("GET /graphql: %d %s", resp.StatusCode, body)
+	}
+
+	for path, want := range map[string]string{"/": "graphiql", "/healthz": "ok"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(strings.ToLower(string(body)), want) {
+			t.Errorf("GET %s: %d, body lacks %q", path, resp.StatusCode, want)
+		}
+	}
+
+	// The sandbox mounted at /sandbox/ answers REST with the documented credentials.
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {sandbox.ClientID}, "client_secret": {sandbox.ClientSecret}}
+	resp, err = http.PostForm(base+"/sandbox/v1/oauth/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", base+"/sandbox/v1/customers?page[size]=1", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), base+"/sandbox/v1/customers") {
+		t.Errorf("GET /sandbox/v1/customers: %d %.300s", resp.StatusCode, body)
+	}
+
+	lines := logs.lines()
+	if len(lines) == 0 || lines[0]["mode"] != "sandbox" {
+		t.Errorf("first log line should say sandbox mode, got %v", lines)
+	}
+	var sawGraphQL bool
+	for _, l := range lines {
+		if l["path"] == "/graphql" && l["operation"] == "RecentCustomers" && l["status"] == float64(200) && l["duration"] != nil {
+			sawGraphQL = true
+		}
+	}
+	if !sawGraphQL {
+		t.Errorf("no access log line for the RecentCustomers operation in:\n%s", logs)
+	}
+	if strings.Contains(logs.String(), tok.AccessToken) || strings.Contains(logs.String(), sandbox.ClientSecret) {
+		t.Errorf("logs contain a token or secret:\n%s", logs)
+	}
+}
+
+// TestWrongAccessTokenAgainstSandboxURL is a user pointing a second instance at the first
+// one's sandbox with a mistyped token: a clear UNAUTHENTICATED, no token in logs.
+func TestWrongAccessTokenAgainstSandboxURL(t *testing.T) {
+	sandboxBase, _ := startServer(t, map[string]string{"SANDBOX_CUSTOMERS": "10"})
+	base, logs := startServer(t, map[string]string{
+		"KAJABI_BASE_URL":     sandboxBase + "/sandbox",
+		"KAJABI_ACCESS_TOKEN": "typo-token-123",
+	})
+	out := graphqlPost(t, base, `{ customers { totalCount } }`)
+	errs, _ := out["errors"].([]any)
+	if len(errs) != 1 {
+		t.Fatalf("want one error, got %v", out)
+	}
+	ext := errs[0].(map[string]any)["extensions"].(map[string]any)
+	if ext["code"] != "UNAUTHENTICATED" || ext["upstreamStatus"] != float64(401) {
+		t.Errorf("extensions = %v, want UNAUTHENTICATED from a 401", ext)
+	}
+	if lines := logs.lines(); len(lines) == 0 || lines[0]["mode"] != "kajabi" {
+		t.Errorf("first log line should say kajabi mode: %v", lines)
+	}
+	if strings.Contains(logs.String(), "typo-token-123") {
+		t.Errorf("logs contain the token:\n%s", logs)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantErr string
+		check   func(config) bool
+	}{
+		{"defaults are the sandbox on loopback", nil, nil, "",
+			func(c config) bool { return c.sandboxMode() && c.ListenAddr == "127.0.0.1:8080" && c.SandboxCustomers == 5000 }},
+		{"flags override env", map[string]string{"LISTEN_ADDR": ":1"}, []string{"-listen", ":2"}, "",
+			func(c config) bool { return c.ListenAddr == ":2" }},
+		{"credentials leave sandbox mode", map[string]string{"KAJABI_CLIENT_ID": "a", "KAJABI_CLIENT_SECRET": "b"}, nil, "",
+			func(c config) bool { return !c.sandboxMode() }},
+		{"half a credential pair", map[string]string{"KAJABI_CLIENT_ID": "a"}, nil, "go together", nil},
+		{"base URL without credentials", map[string]string{"KAJABI_BASE_URL": "http://127.0.0.1:1"}, nil, "no credentials", nil},
+		{"malformed duration", map[string]string{"SANDBOX_LATENCY": "fast"}, nil, "SANDBOX_LATENCY", nil},
+		{"fault rate out of range", map[string]string{"SANDBOX_FAULT_RATE": "2"}, nil, "SANDBOX_FAULT_RATE", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(tt.args, func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want an error mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !tt.check(c) {
+				t.Errorf("got %+v, %v", c, err)
+			}
+		})
+	}
+}
