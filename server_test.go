@@ -214,7 +214,9 @@ func TestLoadConfig(t *testing.T) {
 		check   func(config) bool
 	}{
 		{"defaults are the sandbox on loopback", nil, nil, "",
-			func(c config) bool { return c.sandboxMode() && c.ListenAddr == "127.0.0.1:8080" && c.SandboxCustomers == 5000 }},
+			func(c config) bool {
+				return c.sandboxMode() && c.ListenAddr == "127.0.0.1:8080" && c.SandboxCustomers == 5000
+			}},
 		{"flags override env", map[string]string{"LISTEN_ADDR": ":1"}, []string{"-listen", ":2"}, "",
 			func(c config) bool { return c.ListenAddr == ":2" }},
 		{"credentials leave sandbox mode", map[string]string{"KAJABI_CLIENT_ID": "a", "KAJABI_CLIENT_SECRET": "b"}, nil, "",
