@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/model"
 	"github.com/kajabi-graphql/facade/kajabi"
 )
@@ -174,6 +175,7 @@ func listCustomers(ctx context.Context, client *kajabi.Client, opts kajabi.Custo
 	skip := min(w.start%w.size, len(rows))
 	rows = rows[skip:]
 	rows = rows[:min(len(rows), w.size)]
+	loader.For(ctx).PrimeCustomers(ctx, rows)
 
 	total := results[0].resp.Meta.TotalCount
 	if last := results[len(results)-1].resp; total == 0 && last.NextPage > 0 {

@@ -23,7 +23,7 @@ type testServer struct {
 	upstream *kajabitest.Upstream
 }
 
-func newTestServer(t *testing.T, up *kajabitest.Upstream, resolver *graph.Resolver) *testServer {
+func newTestServer(t testing.TB, up *kajabitest.Upstream, resolver *graph.Resolver) *testServer {
 	t.Helper()
 	if resolver.Client == nil {
 		resolver.Client = up.Client(t)

@@ -12,6 +12,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/kajabi-graphql/facade/graph/loader"
+	"github.com/kajabi-graphql/facade/kajabi"
 )
 
 // HandlerOptions tune the GraphQL endpoint.
@@ -20,6 +23,14 @@ type HandlerOptions struct {
 	MaxBodyBytes int64
 	// Introspection lets clients (GraphiQL, codegen) read the schema.
 	Introspection bool
+	// RequestConcurrency bounds the Kajabi calls one GraphQL request has in flight; 0 means 64.
+	RequestConcurrency int
+	// Cache shares sites, products and offers across requests of the same credential; nil
+	// turns sharing off.
+	Cache *loader.Cache
+	// Credentials, when set, gives each request its own Kajabi client (see Passthrough);
+	// otherwise every request uses the resolver's client.
+	Credentials func(*http.Request) (*kajabi.Client, string, error)
 }
 
 // NewHandler builds the GraphQL-over-HTTP endpoint: POST with JSON and GET for queries,
@@ -41,9 +52,11 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	if maxBody <= 0 {
 		maxBody = 1 << 20
 	}
+	loaders := loader.Config{Client: r.Client, Concurrency: opts.RequestConcurrency, Cache: opts.Cache, Credentials: opts.Credentials}
+	withLoaders := loader.Middleware(loaders, srv)
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		req.Body = http.MaxBytesReader(w, req.Body, maxBody)
-		srv.ServeHTTP(w, req)
+		withLoaders.ServeHTTP(w, req)
 	})
 }
 

@@ -8,9 +8,60 @@ package graph
 import (
 	"context"
 
+	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/model"
 	"github.com/kajabi-graphql/facade/kajabi"
 )
+
+// Site is the resolver for the site field.
+func (r *contactResolver) Site(ctx context.Context, obj *kajabi.Contact) (*kajabi.Site, error) {
+	return site(ctx, obj.Site)
+}
+
+// Contact is the resolver for the contact field.
+func (r *customerResolver) Contact(ctx context.Context, obj *kajabi.Customer) (*kajabi.Contact, error) {
+	if obj.Contact == nil {
+		return nil, nil
+	}
+	return loader.For(ctx).Contact(ctx, obj.Contact.ID)
+}
+
+// Site is the resolver for the site field.
+func (r *customerResolver) Site(ctx context.Context, obj *kajabi.Customer) (*kajabi.Site, error) {
+	return site(ctx, obj.Site)
+}
+
+// Products is the resolver for the products field.
+func (r *customerResolver) Products(ctx context.Context, obj *kajabi.Customer) ([]*kajabi.Product, error) {
+	products, errs := loader.For(ctx).Products(ctx, idOf(obj.Site), obj.Products)
+	return loaded(ctx, products, errs), nil
+}
+
+// Offers is the resolver for the offers field.
+func (r *customerResolver) Offers(ctx context.Context, obj *kajabi.Customer) ([]*kajabi.Offer, error) {
+	ids, err := loader.For(ctx).CustomerOfferIDs(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	offers, errs := loader.For(ctx).Offers(ctx, idOf(obj.Site), ids)
+	return loaded(ctx, offers, errs), nil
+}
+
+// Site is the resolver for the site field.
+func (r *offerResolver) Site(ctx context.Context, obj *kajabi.Offer) (*kajabi.Site, error) {
+	return site(ctx, obj.Site)
+}
+
+// Products is the resolver for the products field.
+func (r *offerResolver) Products(ctx context.Context, obj *kajabi.Offer) ([]*kajabi.Product, error) {
+	products, errs := loader.For(ctx).Products(ctx, idOf(obj.Site), obj.Products)
+	return loaded(ctx, products, errs), nil
+}
+
+// Site is the resolver for the site field.
+func (r *productResolver) Site(ctx context.Context, obj *kajabi.Product) (*kajabi.Site, error) {
+	return site(ctx, obj.Site)
+}
 
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, filter *kajabi.CustomerFilter, sort *model.CustomerSort, page *model.PageInput, first *int, after *string) (*model.CustomerConnection, error) {
@@ -22,10 +73,68 @@ func (r *queryResolver) Customers(ctx context.Context, filter *kajabi.CustomerFi
 	if err != nil {
 		return nil, err
 	}
-	return listCustomers(ctx, r.Client, opts, w, scope)
+	return listCustomers(ctx, loader.For(ctx).Client(), opts, w, scope)
 }
+
+// Customer is the resolver for the customer field.
+func (r *queryResolver) Customer(ctx context.Context, id string) (*kajabi.Customer, error) {
+	return loader.For(ctx).Customer(ctx, id)
+}
+
+// Contact is the resolver for the contact field.
+func (r *queryResolver) Contact(ctx context.Context, id string) (*kajabi.Contact, error) {
+	return loader.For(ctx).Contact(ctx, id)
+}
+
+// Sites is the resolver for the sites field.
+func (r *queryResolver) Sites(ctx context.Context) ([]*kajabi.Site, error) {
+	return loader.For(ctx).Sites(ctx)
+}
+
+// Site is the resolver for the site field.
+func (r *queryResolver) Site(ctx context.Context, id string) (*kajabi.Site, error) {
+	return loader.For(ctx).Site(ctx, id)
+}
+
+// Products is the resolver for the products field.
+func (r *queryResolver) Products(ctx context.Context, siteID *string) ([]*kajabi.Product, error) {
+	return loader.For(ctx).SiteProducts(ctx, r.siteOrDefault(siteID))
+}
+
+// Product is the resolver for the product field.
+func (r *queryResolver) Product(ctx context.Context, id string) (*kajabi.Product, error) {
+	return loader.For(ctx).Product(ctx, "", id)
+}
+
+// Offers is the resolver for the offers field.
+func (r *queryResolver) Offers(ctx context.Context, siteID *string) ([]*kajabi.Offer, error) {
+	return loader.For(ctx).SiteOffers(ctx, r.siteOrDefault(siteID))
+}
+
+// Offer is the resolver for the offer field.
+func (r *queryResolver) Offer(ctx context.Context, id string) (*kajabi.Offer, error) {
+	return loader.For(ctx).Offer(ctx, "", id)
+}
+
+// Contact returns ContactResolver implementation.
+func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
+
+// Customer returns CustomerResolver implementation.
+func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
+
+// Offer returns OfferResolver implementation.
+func (r *Resolver) Offer() OfferResolver { return &offerResolver{r} }
+
+// Product returns ProductResolver implementation.
+func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	contactResolver  struct{ *Resolver }
+	customerResolver struct{ *Resolver }
+	offerResolver    struct{ *Resolver }
+	productResolver  struct{ *Resolver }
+	queryResolver    struct{ *Resolver }
+)

@@ -1,0 +1,222 @@
+package loader
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/kajabi-graphql/facade/kajabi"
+)
+
+// SiteKey names a product or offer together with the site it is expected on ("" when
+// unknown), which tells the loader which site's list can hold it.
+type SiteKey struct {
+	SiteID string
+	ID     string
+}
+
+// endpoint is how one site-scoped collection (products or offers) is read.
+type endpoint[T any] struct {
+	kind string // collection name, used in memo and cache keys
+	list func(ctx context.Context, siteID string, page int) ([]T, *kajabi.Response, error)
+	get  func(ctx context.Context, id string) (T, error)
+	id   func(T) string
+}
+
+// catalog loads records of one site-scoped collection.
+//
+// Strategy: Kajabi has no batch read by ids, but it lists a site's whole collection in
+// pages of 100. For ids whose site is known, a batch reads page 1 of that site's list: it
+// costs what one GET costs and usually answers every id of the site, in this batch and in
+// any later one. If the rest of the list is no more pages than the ids still missing, it
+// reads those pages at once, otherwise it GETs the missing ids one by one; ids of unknown
+// site are one GET each. Every record seen in the request (from a list page or a GET)
+// answers later keys without a call, and list pages are shared across requests of the
+// same credential through the Cache.
+type catalog[T any] struct {
+	l      *Loaders
+	ep     endpoint[T]
+	loader *dataloader.Loader[SiteKey, T]
+
+	mu         sync.Mutex
+	seen       map[string]T
+	prefetched map[string]bool
+}
+
+func newCatalog[T any](l *Loaders, wait time.Duration, ep endpoint[T]) *catalog[T] {
+	c := &catalog[T]{l: l, ep: ep, seen: map[string]T{}, prefetched: map[string]bool{}}
+	c.loader = newLoader(c.batch, wait)
+	return c
+}
+
+func productsEndpoint(client *kajabi.Client) endpoint[*kajabi.Product] {
+	return endpoint[*kajabi.Product]{
+		kind: "products",
+		list: func(ctx context.Context, siteID string, page int) ([]*kajabi.Product, *kajabi.Response, error) {
+			return client.Products.List(ctx, &kajabi.ProductListOptions{SiteID: siteID, ListOptions: fullPage(page)})
+		},
+		get: func(ctx context.Context, id string) (*kajabi.Product, error) {
+			p, _, err := client.Products.Get(ctx, id)
+			return p, err
+		},
+		id: func(p *kajabi.Product) string { return p.ID },
+	}
+}
+
+func offersEndpoint(client *kajabi.Client) endpoint[*kajabi.Offer] {
+	return endpoint[*kajabi.Offer]{
+		kind: "offers",
+		list: func(ctx context.Context, siteID string, page int) ([]*kajabi.Offer, *kajabi.Response, error) {
+			return client.Offers.List(ctx, &kajabi.OfferListOptions{SiteID: siteID, ListOptions: fullPage(page)})
+		},
+		get: func(ctx context.Context, id string) (*kajabi.Offer, error) {
+			o, _, err := client.Offers.Get(ctx, id)
+			return o, err
+		},
+		id: func(o *kajabi.Offer) string { return o.ID },
+	}
+}
+
+// Product loads one product; siteID may be "" when unknown.
+func (l *Loaders) Product(ctx context.Context, siteID, id string) (*kajabi.Product, error) {
+	return l.products.loader.Load(ctx, SiteKey{siteID, id})()
+}
+
+// Products loads products of one site by their identifiers, in order, each with its error.
+func (l *Loaders) Products(ctx context.Context, siteID string, ids []kajabi.Identifier) ([]*kajabi.Product, []error) {
+	return l.products.loadMany(ctx, siteID, ids)
+}
+
+// SiteProducts lists every product of a site ("" for every site).
+func (l *Loaders) SiteProducts(ctx context.Context, siteID string) ([]*kajabi.Product, error) {
+	return l.products.listSite(ctx, siteID)
+}
+
+// Offer loads one offer; siteID may be "" when unknown.
+func (l *Loaders) Offer(ctx context.Context, siteID, id string) (*kajabi.Offer, error) {
+	return l.offers.loader.Load(ctx, SiteKey{siteID, id})()
+}
+
+// Offers loads offers of one site by their identifiers, in order, each with its error.
+func (l *Loaders) Offers(ctx context.Context, siteID string, ids []kajabi.Identifier) ([]*kajabi.Offer, []error) {
+	return l.offers.loadMany(ctx, siteID, ids)
+}
+
+// SiteOffers lists every offer of a site ("" for every site).
+func (l *Loaders) SiteOffers(ctx context.Context, siteID string) ([]*kajabi.Offer, error) {
+	return l.offers.listSite(ctx, siteID)
+}
+
+func (c *catalog[T]) loadMany(ctx context.Context, siteID string, ids []kajabi.Identifier) ([]T, []error) {
+	keys := make([]SiteKey, len(ids))
+	for i, id := range ids {
+		keys[i] = SiteKey{siteID, id.ID}
+	}
+	return c.loader.LoadMany(ctx, keys)()
+}
+
+func (c *catalog[T]) listSite(ctx context.Context, siteID string) ([]T, error) {
+	all, err := listAll(ctx, c.l, c.listKey(siteID), c.lister(siteID))
+	c.remember(all)
+	return all, err
+}
+
+// prefetch starts reading page 1 of a site's list, once per request, without waiting for
+// it: the batch that needs it later joins the call in flight.
+func (c *catalog[T]) prefetch(ctx context.Context, siteID string) {
+	c.mu.Lock()
+	started := c.prefetched[siteID]
+	c.prefetched[siteID] = true
+	c.mu.Unlock()
+	if started || siteID == "" {
+		return
+	}
+	go func() {
+		if first, err := listPage(ctx, c.l, c.listKey(siteID), 1, c.lister(siteID)); err == nil {
+			c.remember(first.items)
+		}
+	}()
+}
+
+func (c *catalog[T]) listKey(siteID string) string { return c.ep.kind + "?site=" + siteID }
+
+func (c *catalog[T]) lister(siteID string) listFunc[T] {
+	return func(ctx context.Context, page int) ([]T, *kajabi.Response, error) {
+		return c.ep.list(ctx, siteID, page)
+	}
+}
+
+func (c *catalog[T]) remember(items []T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, it := range items {
+		c.seen[c.ep.id(it)] = it
+	}
+}
+
+// known returns the records already seen in this request, and the ids still missing.
+func (c *catalog[T]) known(ids []string) (map[string]T, []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	found := map[string]T{}
+	var missing []string
+	for _, id := range ids {
+		if v, ok := c.seen[id]; ok {
+			found[id] = v
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	return found, missing
+}
+
+func (c *catalog[T]) batch(ctx context.Context, keys []SiteKey) []*dataloader.Result[T] {
+	bySite := map[string][]string{}
+	for _, k := range keys {
+		bySite[k.SiteID] = append(bySite[k.SiteID], k.ID)
+	}
+	sites := make([]string, 0, len(bySite))
+	for s := range bySite {
+		sites = append(sites, s)
+	}
+	each(len(sites), func(i int) { c.readFromList(ctx, sites[i], bySite[sites[i]]) })
+
+	results := make([]*dataloader.Result[T], len(keys))
+	each(len(keys), func(i int) {
+		id := keys[i].ID
+		if found, _ := c.known([]string{id}); len(found) == 1 {
+			results[i] = &dataloader.Result[T]{Data: found[id]}
+			return
+		}
+		v, err := fetch(ctx, c.l, c.ep.kind+"/"+id, true, func(ctx context.Context) (T, error) {
+			return c.ep.get(ctx, id)
+		})
+		if err == nil {
+			c.remember([]T{v})
+		}
+		results[i] = &dataloader.Result[T]{Data: v, Error: err}
+	})
+	return results
+}
+
+// readFromList reads the site's list where that is cheaper than one GET per missing id.
+func (c *catalog[T]) readFromList(ctx context.Context, siteID string, ids []string) {
+	_, missing := c.known(ids)
+	if siteID == "" || len(missing) == 0 {
+		return
+	}
+	key, list := c.listKey(siteID), c.lister(siteID)
+	first, err := listPage(ctx, c.l, key, 1, list)
+	if err != nil {
+		return // the GETs that follow report the error per id
+	}
+	c.remember(first.items)
+	if _, missing = c.known(ids); len(missing) == 0 || first.pages-1 > len(missing) {
+		return
+	}
+	if rest, err := restOfList(ctx, c.l, key, first, list); err == nil {
+		c.remember(rest)
+	}
+}

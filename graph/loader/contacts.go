@@ -1,0 +1,37 @@
+package loader
+
+import (
+	"context"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/kajabi-graphql/facade/kajabi"
+)
+
+// Contact loads one contact.
+//
+// Strategy: Kajabi has no batch read for contacts (no filter[id]), and listing a site's
+// contacts to find twenty of them would read thousands, so a batch is one GET per distinct
+// id, all at once within the request's concurrency bound.
+func (l *Loaders) Contact(ctx context.Context, id string) (*kajabi.Contact, error) {
+	return l.contacts.Load(ctx, id)()
+}
+
+func (l *Loaders) loadContacts(ctx context.Context, ids []string) []*dataloader.Result[*kajabi.Contact] {
+	return getEach(ctx, ids, func(ctx context.Context, id string) (*kajabi.Contact, error) {
+		return fetch(ctx, l, "contact:"+id, false, func(ctx context.Context) (*kajabi.Contact, error) {
+			c, _, err := l.client.Contacts.Get(ctx, id)
+			return c, err
+		})
+	})
+}
+
+// getEach answers a batch with one call per key, in key order, each with its own error.
+func getEach[V any](ctx context.Context, keys []string, get func(context.Context, string) (V, error)) []*dataloader.Result[V] {
+	results := make([]*dataloader.Result[V], len(keys))
+	each(len(keys), func(i int) {
+		v, err := get(ctx, keys[i])
+		results[i] = &dataloader.Result[V]{Data: v, Error: err}
+	})
+	return results
+}

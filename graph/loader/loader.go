@@ -1,0 +1,191 @@
+// Package loader holds the per-request dataloaders that resolve a customer's contact, site,
+// products and offers without one Kajabi call per row.
+//
+// A fresh Loaders is built for every HTTP request by Middleware and fetched with For(ctx).
+// Never share one between requests: its caches hold what one caller's credential may see.
+//
+// Every Kajabi call of a request goes through fetch, which makes each URL at most once per
+// request (later askers share the first answer) and bounds how many calls one request has
+// in flight. Slow-changing records (sites, products, offers) may also come from a Cache
+// shared across requests, always partitioned by the caller's credential identity.
+package loader
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/kajabi-graphql/facade/kajabi"
+)
+
+// Config is what every request's loaders are built from.
+type Config struct {
+	Client *kajabi.Client
+	// Concurrency bounds the Kajabi calls one GraphQL request has in flight; 0 means 64,
+	// enough for a page of 20 customers with every relation to go out in one wave.
+	Concurrency int
+	// Cache shares sites, products and offers across requests; nil turns sharing off.
+	Cache *Cache
+	// Credentials, when set, picks each request's own client and credential identity (the
+	// caller's Kajabi token in passthrough mode); an error refuses the request with 401.
+	// Nil means every request uses Client, the service's one credential.
+	Credentials func(r *http.Request) (client *kajabi.Client, identity string, err error)
+	// Wait is how long a loader gathers keys before it calls Kajabi; 0 means 2ms.
+	Wait time.Duration
+}
+
+// Loaders are one request's loaders and its memo of what Kajabi already answered.
+type Loaders struct {
+	client   *kajabi.Client
+	cache    *Cache
+	identity string
+	slots    chan struct{}
+
+	memoMu sync.Mutex
+	memo   map[string]*call
+
+	contacts       *dataloader.Loader[string, *kajabi.Contact]
+	customers      *dataloader.Loader[string, *kajabi.Customer]
+	customerOffers *dataloader.Loader[string, []kajabi.Identifier]
+	sites          *dataloader.Loader[string, *kajabi.Site]
+	products       *catalog[*kajabi.Product]
+	offers         *catalog[*kajabi.Offer]
+}
+
+type ctxKey struct{}
+
+// New builds the loaders for one request that reaches Kajabi through client, with the
+// credential named by identity.
+func New(cfg Config, client *kajabi.Client, identity string) *Loaders {
+	concurrency := cfg.Concurrency
+	if concurrency <= 0 {
+		concurrency = 64
+	}
+	wait := cfg.Wait
+	if wait <= 0 {
+		wait = 2 * time.Millisecond
+	}
+	l := &Loaders{
+		client:   client,
+		cache:    cfg.Cache,
+		identity: identity,
+		slots:    make(chan struct{}, concurrency),
+		memo:     map[string]*call{},
+	}
+	l.contacts = newLoader(l.loadContacts, wait)
+	l.customers = newLoader(l.loadCustomers, wait)
+	l.customerOffers = newLoader(l.loadCustomerOffers, wait)
+	l.sites = newLoader(l.loadSites, wait)
+	l.products = newCatalog(l, wait, productsEndpoint(client))
+	l.offers = newCatalog(l, wait, offersEndpoint(client))
+	return l
+}
+
+func newLoader[K comparable, V any](batch dataloader.BatchFunc[K, V], wait time.Duration) *dataloader.Loader[K, V] {
+	return dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](wait))
+}
+
+// Middleware gives every request its own Loaders.
+func Middleware(cfg Config, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		client, identity := cfg.Client, "service"
+		if cfg.Credentials != nil {
+			var err error
+			if client, identity, err = cfg.Credentials(r); err != nil {
+				refuse(w, err)
+				return
+			}
+		}
+		ctx := context.WithValue(r.Context(), ctxKey{}, New(cfg, client, identity))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// refuse answers a request whose credentials cannot be used, as a GraphQL error.
+func refuse(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", `Bearer realm="kajabi"`)
+	w.WriteHeader(http.StatusUnauthorized)
+	body, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{
+		"message": err.Error(), "extensions": map[string]any{"code": "UNAUTHENTICATED"},
+	}}})
+	_, _ = w.Write(body)
+}
+
+// Client is the Kajabi client this request's calls go through.
+func (l *Loaders) Client() *kajabi.Client { return l.client }
+
+// For returns the request's loaders; it panics when Middleware was left out, which is a
+// wiring bug no request can recover from.
+func For(ctx context.Context) *Loaders {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	if !ok {
+		panic("loader: no Loaders in context; wrap the handler in loader.Middleware")
+	}
+	return l
+}
+
+// call is one Kajabi call of a request, shared by everyone who asks for the same key.
+type call struct {
+	done chan struct{}
+	val  any
+	err  error
+}
+
+// fetch runs fn at most once per request for key and shares its answer. With shared set,
+// the answer may come from, and is put in, the cross-request cache of this identity.
+// Calls wait for one of the request's slots, so a wide query cannot flood Kajabi.
+func fetch[T any](ctx context.Context, l *Loaders, key string, shared bool, fn func(context.Context) (T, error)) (T, error) {
+	l.memoMu.Lock()
+	c, ok := l.memo[key]
+	if !ok {
+		c = &call{done: make(chan struct{})}
+		l.memo[key] = c
+	}
+	l.memoMu.Unlock()
+	if ok {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+		v, _ := c.val.(T)
+		return v, c.err
+	}
+
+	defer close(c.done)
+	if shared && l.cache != nil {
+		if v, hit := l.cache.get(l.identity, key); hit {
+			c.val = v
+			return v.(T), nil
+		}
+	}
+	select {
+	case l.slots <- struct{}{}:
+	case <-ctx.Done():
+		c.err = ctx.Err()
+		var zero T
+		return zero, c.err
+	}
+	v, err := fn(ctx)
+	<-l.slots
+	c.val, c.err = v, err
+	if err == nil && shared && l.cache != nil {
+		l.cache.set(l.identity, key, v)
+	}
+	return v, err
+}
+
+// each runs fn for every index at once and waits for all of them.
+func each(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { fn(i) })
+	}
+	wg.Wait()
+}

@@ -1,0 +1,97 @@
+package loader
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/kajabi-graphql/facade/kajabi"
+)
+
+// Site loads one site.
+//
+// Strategy: an account has a handful of sites, so any batch reads the whole list (one call
+// to /v1/sites for every site at once, shared across requests of the same credential) and
+// falls back to GET /v1/sites/{id} only for an id the list lacks.
+func (l *Loaders) Site(ctx context.Context, id string) (*kajabi.Site, error) {
+	return l.sites.Load(ctx, id)()
+}
+
+// Sites returns every site of the account.
+func (l *Loaders) Sites(ctx context.Context) ([]*kajabi.Site, error) {
+	return listAll(ctx, l, "sites", func(ctx context.Context, page int) ([]*kajabi.Site, *kajabi.Response, error) {
+		return l.client.Sites.List(ctx, &kajabi.SiteListOptions{ListOptions: fullPage(page)})
+	})
+}
+
+func (l *Loaders) loadSites(ctx context.Context, ids []string) []*dataloader.Result[*kajabi.Site] {
+	byID := map[string]*kajabi.Site{}
+	if all, err := l.Sites(ctx); err == nil {
+		for _, s := range all {
+			byID[s.ID] = s
+		}
+	}
+	return getEach(ctx, ids, func(ctx context.Context, id string) (*kajabi.Site, error) {
+		if s, ok := byID[id]; ok {
+			return s, nil
+		}
+		return fetch(ctx, l, "site:"+id, true, func(ctx context.Context) (*kajabi.Site, error) {
+			s, _, err := l.client.Sites.Get(ctx, id)
+			return s, err
+		})
+	})
+}
+
+// pageSize is Kajabi's largest page: whole-list reads take as few calls as possible.
+const pageSize = 100
+
+func fullPage(page int) kajabi.ListOptions {
+	return kajabi.ListOptions{Page: page, PageSize: pageSize}
+}
+
+// page is one page of a list and how many pages the list has.
+type page[T any] struct {
+	items []T
+	pages int
+}
+
+type listFunc[T any] func(ctx context.Context, page int) ([]T, *kajabi.Response, error)
+
+// listPage reads one page of a list once per request (and from the shared cache).
+func listPage[T any](ctx context.Context, l *Loaders, key string, n int, list listFunc[T]) (page[T], error) {
+	return fetch(ctx, l, key+"#"+strconv.Itoa(n), true, func(ctx context.Context) (page[T], error) {
+		items, resp, err := list(ctx, n)
+		if err != nil {
+			return page[T]{}, err
+		}
+		pages := max(resp.Meta.TotalPages, resp.LastPage, n)
+		return page[T]{items: items, pages: pages}, nil
+	})
+}
+
+// listAll reads every page of a list: the first, then all the others at once.
+func listAll[T any](ctx context.Context, l *Loaders, key string, list listFunc[T]) ([]T, error) {
+	first, err := listPage(ctx, l, key, 1, list)
+	if err != nil {
+		return nil, err
+	}
+	return restOfList(ctx, l, key, first, list)
+}
+
+// restOfList reads pages 2..n of a list whose first page is known, at once, in order.
+func restOfList[T any](ctx context.Context, l *Loaders, key string, first page[T], list listFunc[T]) ([]T, error) {
+	rest := make([]page[T], first.pages-1)
+	errs := make([]error, len(rest))
+	each(len(rest), func(i int) {
+		rest[i], errs[i] = listPage(ctx, l, key, i+2, list)
+	})
+	all := first.items
+	for i, p := range rest {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		all = append(all, p.items...)
+	}
+	return all, nil
+}

@@ -1,0 +1,47 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/kajabi-graphql/facade/graph/loader"
+	"github.com/kajabi-graphql/facade/kajabi"
+)
+
+// loaded keeps the records that loaded and reports each one that did not as an error at
+// the field's path, so one missing product does not take its customer down with it.
+func loaded[T any](ctx context.Context, records []T, errs []error) []T {
+	out := make([]T, 0, len(records))
+	for i, rec := range records {
+		if i < len(errs) && errs[i] != nil {
+			graphql.AddError(ctx, errs[i])
+			continue
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// site loads the site a relationship points at; an empty relationship is null.
+func site(ctx context.Context, id *kajabi.Identifier) (*kajabi.Site, error) {
+	if id == nil {
+		return nil, nil
+	}
+	return loader.For(ctx).Site(ctx, id.ID)
+}
+
+func idOf(id *kajabi.Identifier) string {
+	if id == nil {
+		return ""
+	}
+	return id.ID
+}
+
+// siteOrDefault is the site a list is scoped to: the caller's, else KAJABI_SITE_ID.
+func (r *Resolver) siteOrDefault(siteID *string) string {
+	if siteID != nil {
+		return *siteID
+	}
+	return r.DefaultSiteID
+}
