@@ -20,6 +20,7 @@ import (
 
 	"github.com/kajabi-graphql/facade/graph"
 	"github.com/kajabi-graphql/facade/graph/graphiql"
+	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/kajabi"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
 )
@@ -37,6 +38,9 @@ type config struct {
 	KajabiAccessToken  string
 	KajabiSiteID       string
 	KajabiTimeout      time.Duration
+
+	CacheTTL           time.Duration // 0 turns the shared cache off
+	RequestConcurrency int
 
 	SandboxCustomers int
 	SandboxSeed      int64
@@ -62,6 +66,8 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		KajabiAccessToken:  env.str("KAJABI_ACCESS_TOKEN", ""),
 		KajabiSiteID:       env.str("KAJABI_SITE_ID", ""),
 		KajabiTimeout:      env.duration("KAJABI_TIMEOUT", 15*time.Second),
+		CacheTTL:           env.duration("CACHE_TTL", time.Minute),
+		RequestConcurrency: int(env.int64("REQUEST_CONCURRENCY", 64)),
 		SandboxCustomers:   int(env.int64("SANDBOX_CUSTOMERS", 5000)),
 		SandboxSeed:        env.int64("SANDBOX_SEED", 0),
 		SandboxLatency:     env.duration("SANDBOX_LATENCY", 0),
@@ -77,6 +83,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.KajabiBaseURL, "kajabi-base-url", c.KajabiBaseURL, "Kajabi API base URL (KAJABI_BASE_URL)")
 	fs.StringVar(&c.KajabiSiteID, "kajabi-site-id", c.KajabiSiteID, "default site for customer queries (KAJABI_SITE_ID)")
 	fs.DurationVar(&c.KajabiTimeout, "kajabi-timeout", c.KajabiTimeout, "timeout of one Kajabi call (KAJABI_TIMEOUT)")
+	fs.DurationVar(&c.CacheTTL, "cache-ttl", c.CacheTTL, "how long sites, products and offers are shared across requests; 0 turns it off (CACHE_TTL)")
 	fs.IntVar(&c.SandboxCustomers, "sandbox-customers", c.SandboxCustomers, "customers in the sandbox (SANDBOX_CUSTOMERS)")
 	fs.DurationVar(&c.SandboxLatency, "sandbox-latency", c.SandboxLatency, "latency the sandbox adds per call (SANDBOX_LATENCY)")
 	fs.Float64Var(&c.SandboxFaultRate, "sandbox-fault-rate", c.SandboxFaultRate, "share of sandbox calls answered 429/503 (SANDBOX_FAULT_RATE)")
@@ -158,8 +165,17 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 			Str("site", cfg.KajabiSiteID).Msg("serving a Kajabi account")
 	}
 
+	var cache *loader.Cache
+	if cfg.CacheTTL > 0 {
+		cache = loader.NewCache(cfg.CacheTTL, 0)
+	}
 	resolver := &graph.Resolver{Client: client, DefaultSiteID: cfg.KajabiSiteID}
-	mux.Handle("/graphql", graph.NewHandler(resolver, graph.HandlerOptions{MaxBodyBytes: cfg.MaxBodyBytes, Introspection: true}))
+	mux.Handle("/graphql", graph.NewHandler(resolver, graph.HandlerOptions{
+		MaxBodyBytes:       cfg.MaxBodyBytes,
+		Introspection:      true,
+		RequestConcurrency: cfg.RequestConcurrency,
+		Cache:              cache,
+	}))
 	ui := graphiql.Handler(graphiql.Options{
 		Title:        "Kajabi GraphQL",
 		Endpoint:     "/graphql",
@@ -273,7 +289,13 @@ query RecentCustomers {
   ) {
     totalCount
     pageInfo { hasNextPage endCursor currentPage totalPages }
-    nodes { id name email netRevenue createdAt }
+    nodes {
+      id name email netRevenue createdAt
+      contact { phoneNumber addressCity addressCountry }
+      site { title }
+      products { title productType }
+      offers { title priceInCents currency }
+    }
   }
 }
 `
