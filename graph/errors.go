@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/model"
 	"github.com/kajabi-graphql/facade/kajabi"
 )
@@ -26,6 +27,7 @@ const (
 	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
 	CodeUpstreamError       = "UPSTREAM_ERROR"
 	CodeInternal            = "INTERNAL_SERVER_ERROR"
+	CodeAmbiguousKey        = "AMBIGUOUS_KEY"
 )
 
 // badInput is a caller mistake found before any upstream call. field is the argument path
@@ -44,6 +46,8 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 
 	var (
 		inputErr     model.InputError
+		notFoundErr  *loader.NotFoundError
+		ambiguousErr *loader.AmbiguousError
 		apiErr       *kajabi.ErrorResponse
 		transportErr *kajabi.TransportError
 		decodeErr    *kajabi.DecodeError
@@ -59,6 +63,12 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 			setExtensions(gqlErr, "field", arg)
 		}
 		setExtensions(gqlErr, "code", CodeBadUserInput)
+	case errors.As(err, &notFoundErr):
+		gqlErr.Message = notFoundErr.Error()
+		setExtensions(gqlErr, "code", CodeNotFound)
+	case errors.As(err, &ambiguousErr):
+		gqlErr.Message = ambiguousErr.Error()
+		setExtensions(gqlErr, "code", CodeAmbiguousKey)
 	case errors.As(err, &apiErr):
 		code := upstreamCode(apiErr.StatusCode)
 		gqlErr.Message = fmt.Sprintf("Kajabi answered %d %s: %s", apiErr.StatusCode, http.StatusText(apiErr.StatusCode), apiErr.Message())

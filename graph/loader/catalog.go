@@ -31,8 +31,9 @@ type endpoint[T any] struct {
 // pages of 100. For ids whose site is known, a batch reads page 1 of that site's list: it
 // costs what one GET costs and usually answers every id of the site, in this batch and in
 // any later one. If the rest of the list is no more pages than the ids still missing, it
-// reads those pages at once, otherwise it GETs the missing ids one by one; ids of unknown
-// site are one GET each. Every record seen in the request (from a list page or a GET)
+// reads those pages at once, otherwise it GETs the missing ids one by one. Ids of unknown
+// site (a gateway's references) are read the same way from the account-wide list when
+// there are several, and by one GET when there is one. Every record seen in the request (from a list page or a GET)
 // answers later keys without a call, and list pages are shared across requests of the
 // same credential through the Cache.
 type catalog[T any] struct {
@@ -204,8 +205,8 @@ func (c *catalog[T]) batch(ctx context.Context, keys []SiteKey) []*dataloader.Re
 // readFromList reads the site's list where that is cheaper than one GET per missing id.
 func (c *catalog[T]) readFromList(ctx context.Context, siteID string, ids []string) {
 	_, missing := c.known(ids)
-	if siteID == "" || len(missing) == 0 {
-		return
+	if len(missing) == 0 || (siteID == "" && len(missing) < 2) {
+		return // one id of unknown site: a GET costs no more than a list page
 	}
 	key, list := c.listKey(siteID), c.lister(siteID)
 	first, err := listPage(ctx, c.l, key, 1, list)

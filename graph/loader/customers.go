@@ -3,6 +3,7 @@ package loader
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -60,4 +61,76 @@ func (l *Loaders) loadCustomerOffers(ctx context.Context, ids []string) []*datal
 			return ids, nil
 		})
 	})
+}
+
+// CustomerByEmail finds the customer with exactly this email address, ignoring case, on
+// siteID ("" for any site).
+//
+// Strategy: Kajabi has no look-up by email, so each distinct address is one list call
+// filtered with filter[email_contains] (on the site when known), keeping only the exact,
+// case-insensitive match; the calls of one batch go out at once. Customers found are
+// primed for look-ups by id.
+func (l *Loaders) CustomerByEmail(ctx context.Context, email, siteID string) (*kajabi.Customer, error) {
+	return l.customersByEmail.Load(ctx, emailKey{strings.ToLower(strings.TrimSpace(email)), siteID})()
+}
+
+type emailKey struct{ email, siteID string }
+
+func (l *Loaders) loadCustomersByEmail(ctx context.Context, keys []emailKey) []*dataloader.Result[*kajabi.Customer] {
+	results := make([]*dataloader.Result[*kajabi.Customer], len(keys))
+	each(len(keys), func(i int) {
+		c, err := l.customerByEmail(ctx, keys[i])
+		results[i] = &dataloader.Result[*kajabi.Customer]{Data: c, Error: err}
+	})
+	return results
+}
+
+func (l *Loaders) customerByEmail(ctx context.Context, k emailKey) (*kajabi.Customer, error) {
+	if k.email == "" {
+		return nil, &NotFoundError{What: "customer with an empty email"}
+	}
+	opts := &kajabi.CustomerListOptions{ListOptions: fullPage(1)}
+	opts.Filter.EmailContains = &k.email
+	if k.siteID != "" {
+		opts.Filter.SiteID = &k.siteID
+	}
+	found, err := fetch(ctx, l, "customers?"+kajabi.EncodeQuery(opts), false, func(ctx context.Context) ([]*kajabi.Customer, error) {
+		customers, _, err := l.client.Customers.List(ctx, opts)
+		return customers, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find customer by email: %w", err)
+	}
+	var matches []*kajabi.Customer
+	for _, c := range found {
+		if strings.EqualFold(c.Email, k.email) {
+			matches = append(matches, c)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return nil, &NotFoundError{What: "customer with that email"}
+	case 1:
+		l.customers.Prime(ctx, matches[0].ID, matches[0])
+		return matches[0], nil
+	default:
+		return nil, &AmbiguousError{What: "email", Matches: len(matches)}
+	}
+}
+
+// NotFoundError is a look-up that Kajabi answered with no record (where Kajabi's own
+// answer was a list, not a 404).
+type NotFoundError struct{ What string }
+
+func (e *NotFoundError) Error() string { return "no " + e.What }
+
+// AmbiguousError is a key that matches more than one record: an email address can belong
+// to customers of several sites.
+type AmbiguousError struct {
+	What    string
+	Matches int
+}
+
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("the %s matches %d customers on different sites; set KAJABI_SITE_ID to choose one site", e.What, e.Matches)
 }

@@ -48,12 +48,13 @@ type Loaders struct {
 	memoMu sync.Mutex
 	memo   map[string]*call
 
-	contacts       *dataloader.Loader[string, *kajabi.Contact]
-	customers      *dataloader.Loader[string, *kajabi.Customer]
-	customerOffers *dataloader.Loader[string, []kajabi.Identifier]
-	sites          *dataloader.Loader[string, *kajabi.Site]
-	products       *catalog[*kajabi.Product]
-	offers         *catalog[*kajabi.Offer]
+	contacts         *dataloader.Loader[string, *kajabi.Contact]
+	customers        *dataloader.Loader[string, *kajabi.Customer]
+	customersByEmail *dataloader.Loader[emailKey, *kajabi.Customer]
+	customerOffers   *dataloader.Loader[string, []kajabi.Identifier]
+	sites            *dataloader.Loader[string, *kajabi.Site]
+	products         *catalog[*kajabi.Product]
+	offers           *catalog[*kajabi.Offer]
 }
 
 type ctxKey struct{}
@@ -78,6 +79,7 @@ func New(cfg Config, client *kajabi.Client, identity string) *Loaders {
 	}
 	l.contacts = newLoader(l.loadContacts, wait)
 	l.customers = newLoader(l.loadCustomers, wait)
+	l.customersByEmail = newLoader(l.loadCustomersByEmail, wait)
 	l.customerOffers = newLoader(l.loadCustomerOffers, wait)
 	l.sites = newLoader(l.loadSites, wait)
 	l.products = newCatalog(l, wait, productsEndpoint(client))

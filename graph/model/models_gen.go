@@ -11,6 +11,13 @@ import (
 	"github.com/kajabi-graphql/facade/kajabi"
 )
 
+type ContactRepresentation struct {
+	ID *string `json:"id,omitempty"`
+	// The @key this representation matched: one of the ContactMatchedKey constants.
+	// gqlgen sets it from the fields the router sent; the router does not send it.
+	MatchedKey ContactMatchedKey `json:"-"`
+}
+
 // A customer with the cursor that points at it.
 type CustomerEdge struct {
 	// Pass this as `after` to continue the list after this customer.
@@ -19,12 +26,27 @@ type CustomerEdge struct {
 	Node *kajabi.Customer `json:"node"`
 }
 
+type CustomerRepresentation struct {
+	ID    *string `json:"id,omitempty"`
+	Email *string `json:"email,omitempty"`
+	// The @key this representation matched: one of the CustomerMatchedKey constants.
+	// gqlgen sets it from the fields the router sent; the router does not send it.
+	MatchedKey CustomerMatchedKey `json:"-"`
+}
+
 // How to order customers.
 type CustomerSort struct {
 	// What to order by.
 	Field CustomerSortField `json:"field"`
 	// Which way; ascending unless told otherwise.
 	Direction *SortDirection `json:"direction,omitempty"`
+}
+
+type OfferRepresentation struct {
+	ID *string `json:"id,omitempty"`
+	// The @key this representation matched: one of the OfferMatchedKey constants.
+	// gqlgen sets it from the fields the router sent; the router does not send it.
+	MatchedKey OfferMatchedKey `json:"-"`
 }
 
 // Relay paging information, plus Kajabi's page numbers for clients that show numbered pages.
@@ -53,7 +75,21 @@ type PageInput struct {
 	Size *int `json:"size,omitempty"`
 }
 
+type ProductRepresentation struct {
+	ID *string `json:"id,omitempty"`
+	// The @key this representation matched: one of the ProductMatchedKey constants.
+	// gqlgen sets it from the fields the router sent; the router does not send it.
+	MatchedKey ProductMatchedKey `json:"-"`
+}
+
 type Query struct {
+}
+
+type SiteRepresentation struct {
+	ID *string `json:"id,omitempty"`
+	// The @key this representation matched: one of the SiteMatchedKey constants.
+	// gqlgen sets it from the fields the router sent; the router does not send it.
+	MatchedKey SiteMatchedKey `json:"-"`
 }
 
 // Customer attributes Kajabi can sort by.

@@ -1,0 +1,18 @@
+package kajabi
+
+// IsEntity marks the records a federated GraphQL gateway may ask for by key (Apollo
+// Federation's _Entity union, which the GraphQL layer's generated code types as
+// fedruntime.Entity). It carries no behaviour.
+func (Customer) IsEntity() {}
+
+// IsEntity marks Contact as a federation entity; see Customer.IsEntity.
+func (Contact) IsEntity() {}
+
+// IsEntity marks Site as a federation entity; see Customer.IsEntity.
+func (Site) IsEntity() {}
+
+// IsEntity marks Product as a federation entity; see Customer.IsEntity.
+func (Product) IsEntity() {}
+
+// IsEntity marks Offer as a federation entity; see Customer.IsEntity.
+func (Offer) IsEntity() {}
