@@ -76,6 +76,13 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		if apiErr.RetryAfter > 0 {
 			setExtensions(gqlErr, "retryAfterSeconds", int(apiErr.RetryAfter.Seconds()))
 		}
+	case errors.Is(err, kajabi.ErrCircuitOpen):
+		gqlErr.Message = "Kajabi is failing; calls are paused for a moment to let it recover"
+		setExtensions(gqlErr, "code", CodeUpstreamUnavailable)
+		var open *kajabi.CircuitOpenError
+		if errors.As(err, &open) && open.RetryAfter > 0 {
+			setExtensions(gqlErr, "retryAfterSeconds", int(open.RetryAfter.Seconds()+0.999))
+		}
 	case errors.As(err, &transportErr):
 		if errors.Is(err, context.Canceled) {
 			gqlErr.Message = "the request was cancelled before Kajabi answered"

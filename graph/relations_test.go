@@ -13,7 +13,6 @@ import (
 
 	"github.com/kajabi-graphql/facade/graph"
 	"github.com/kajabi-graphql/facade/graph/loader"
-	"github.com/kajabi-graphql/facade/kajabi"
 	"github.com/kajabi-graphql/facade/kajabi/kajabitest"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
 )
@@ -332,7 +331,7 @@ func TestSharedCacheKeepsCredentialsApart(t *testing.T) {
 	cache := loader.NewCache(time.Minute, 100)
 	h := graph.NewHandler(&graph.Resolver{}, graph.HandlerOptions{
 		Cache:       cache,
-		Credentials: graph.Passthrough(kajabi.WithBaseURL(up.URL)),
+		Credentials: graph.Passthrough(up.Client(t)),
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

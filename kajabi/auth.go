@@ -21,6 +21,17 @@ type renewer interface {
 	renew(ctx context.Context, stale string) error
 }
 
+// ForToken returns a client that sends token instead of c's credentials and shares
+// everything else with c: transport, limits, breaker and the sharing of identical GETs
+// (which is keyed by token, so two tokens never share an answer). It is how a service that
+// forwards each caller's own Kajabi token keeps one process-wide set of protections.
+func (c *Client) ForToken(token string) *Client {
+	cp := *c
+	cp.tokens = StaticToken(token)
+	cp.attachServices()
+	return &cp
+}
+
 // StaticToken is a fixed access token; Kajabi refusing it is final.
 type StaticToken string
 
@@ -57,7 +68,10 @@ type renewal struct {
 	err  error
 }
 
-const tokenFetchTimeout = 30 * time.Second
+const (
+	tokenPath         = "/v1/oauth/token"
+	tokenFetchTimeout = 30 * time.Second
+)
 
 func (cc *ClientCredentials) bind(c *Client) {
 	cc.client = c
@@ -149,34 +163,41 @@ func (cc *ClientCredentials) fetch(ctx context.Context, refresh string) (*oauthT
 	return tok, nil
 }
 
+// post sends one grant to the token endpoint, with the client's retries, limits and
+// breaker: a token request is as safe to repeat as a read.
 func (cc *ClientCredentials) post(ctx context.Context, form url.Values) (*oauthToken, error) {
 	form.Set("client_id", cc.ClientID)
 	form.Set("client_secret", cc.ClientSecret)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cc.client.url("/v1/oauth/token", ""), strings.NewReader(form.Encode()))
+	encoded := form.Encode()
+	rawURL := cc.client.url(tokenPath, "")
+	cl := &call{method: http.MethodPost, pattern: tokenPath, url: rawURL,
+		newRequest: func(ctx context.Context) (*http.Request, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, strings.NewReader(encoded))
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Accept", "application/json")
+			req.Header.Set("User-Agent", cc.client.userAgent)
+			return req, nil
+		}}
+	resp, raw, err := cc.client.send(ctx, ctx.Deadline, cl)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", cc.client.userAgent)
-	resp, err := cc.client.httpClient.Do(req)
-	if err != nil {
-		return nil, transportError(ctx, req, err)
-	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, newErrorResponse(resp)
+		return nil, newErrorResponse(resp, raw)
 	}
 	var body struct {
 		AccessToken  string `json:"access_token"`
 		RefreshToken string `json:"refresh_token"`
 		ExpiresIn    int64  `json:"expires_in"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.AccessToken == "" {
+	if err := json.Unmarshal(raw, &body); err != nil || body.AccessToken == "" {
 		if err == nil {
 			err = fmt.Errorf("no access_token in answer")
 		}
-		return nil, &DecodeError{Method: req.Method, URL: redactURL(req.URL), Err: err}
+		return nil, &DecodeError{Method: http.MethodPost, URL: redactURL(resp.Request.URL), Err: err}
 	}
 	tok := &oauthToken{access: body.AccessToken, refresh: body.RefreshToken}
 	if body.ExpiresIn > 0 {

@@ -2,7 +2,6 @@ package kajabi
 
 import (
 	"context"
-	"net/url"
 	"time"
 )
 
@@ -56,5 +55,5 @@ func (c *Contact) UnmarshalJSON(b []byte) error {
 
 // Get returns one contact.
 func (s *ContactsService) Get(ctx context.Context, id string) (*Contact, *Response, error) {
-	return getDocument[*Contact](ctx, s.client, "/v1/contacts/"+url.PathEscape(id), "")
+	return getDocument[*Contact](ctx, s.client, at("/v1/contacts/{id}", id), "")
 }

@@ -2,7 +2,6 @@ package kajabi
 
 import (
 	"context"
-	"net/url"
 	"time"
 )
 
@@ -168,15 +167,15 @@ type CustomerFilter struct {
 
 // List returns one page of customers.
 func (s *CustomersService) List(ctx context.Context, opts *CustomerListOptions) ([]*Customer, *Response, error) {
-	return getDocument[[]*Customer](ctx, s.client, "/v1/customers", EncodeQuery(opts))
+	return getDocument[[]*Customer](ctx, s.client, at("/v1/customers"), EncodeQuery(opts))
 }
 
 // Get returns one customer, with the ids of its offers.
 func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, *Response, error) {
-	return getDocument[*Customer](ctx, s.client, "/v1/customers/"+url.PathEscape(id), "")
+	return getDocument[*Customer](ctx, s.client, at("/v1/customers/{id}", id), "")
 }
 
 // ListOfferIDs returns the ids of the offers granted to a customer.
 func (s *CustomersService) ListOfferIDs(ctx context.Context, customerID string) ([]Identifier, *Response, error) {
-	return getDocument[[]Identifier](ctx, s.client, "/v1/customers/"+url.PathEscape(customerID)+"/relationships/offers", "")
+	return getDocument[[]Identifier](ctx, s.client, at("/v1/customers/{id}/relationships/offers", customerID), "")
 }

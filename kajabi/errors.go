@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -65,14 +64,14 @@ func (e *ErrorResponse) Message() string {
 	return http.StatusText(e.StatusCode)
 }
 
-func newErrorResponse(resp *http.Response) *ErrorResponse {
+// newErrorResponse reads an error answer from its status, headers and (already read) body.
+func newErrorResponse(resp *http.Response, body []byte) *ErrorResponse {
 	e := &ErrorResponse{
 		Method:     resp.Request.Method,
 		URL:        redactURL(resp.Request.URL),
 		StatusCode: resp.StatusCode,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After")),
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	var doc struct {
 		Errors []APIError `json:"errors"`
 		// The OAuth endpoint answers {"error": "..."} instead of a JSON:API document.
@@ -133,6 +132,56 @@ func transportError(ctx context.Context, req *http.Request, err error) error {
 		}
 	}
 	return &TransportError{Method: req.Method, URL: redactURL(req.URL), Err: err}
+}
+
+// ErrCircuitOpen is what a call refused by the client's circuit breaker wraps: Kajabi kept
+// failing (5xx, unreachable, timing out), so calls fail at once for a cool-down instead of
+// piling up behind it. Test with errors.Is; errors.As with *CircuitOpenError gives how long
+// the cool-down still runs. The error arrives inside a *TransportError (no HTTP answer).
+var ErrCircuitOpen = errors.New("kajabi: circuit breaker open: Kajabi is failing, calls are refused for a while")
+
+// CircuitOpenError is a call the circuit breaker refused without sending it.
+type CircuitOpenError struct {
+	// RetryAfter is the time left before the breaker lets a probe through; zero while a
+	// probe is already in flight.
+	RetryAfter time.Duration
+}
+
+func (e *CircuitOpenError) Error() string { return ErrCircuitOpen.Error() }
+
+// Is makes errors.Is(err, ErrCircuitOpen) hold.
+func (e *CircuitOpenError) Is(target error) bool { return target == ErrCircuitOpen }
+
+// cloneError copies the error types this package builds, so callers that shared one
+// upstream answer do not share a mutable error value.
+func cloneError(err error) error {
+	switch e := err.(type) {
+	case *ErrorResponse:
+		c := *e
+		c.Errors = make([]APIError, len(e.Errors))
+		for i, ae := range e.Errors {
+			if ae.Source != nil {
+				src := *ae.Source
+				ae.Source = &src
+			}
+			c.Errors[i] = ae
+		}
+		if e.Errors == nil {
+			c.Errors = nil
+		}
+		return &c
+	case *TransportError:
+		c := *e
+		if ce, ok := e.Err.(*CircuitOpenError); ok {
+			cc := *ce
+			c.Err = &cc
+		}
+		return &c
+	case *DecodeError:
+		c := *e
+		return &c
+	}
+	return err
 }
 
 // DecodeError is a 2xx answer whose body was not the JSON:API document we expected.

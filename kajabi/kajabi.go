@@ -4,6 +4,10 @@
 // Offers). Every call takes a context first and returns the decoded value, a *Response that
 // carries the document's links and meta, and an error that is a *ErrorResponse when Kajabi
 // answered with an error status.
+//
+// Calls are protected on the way out (resilience.go): retries with backoff, a process-wide
+// concurrency and rate limit, sharing of identical concurrent GETs, and a circuit breaker
+// whose refusals satisfy errors.Is(err, ErrCircuitOpen).
 package kajabi
 
 import (
@@ -11,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -34,6 +37,17 @@ type Client struct {
 	baseURL    *url.URL
 	tokens     TokenSource
 	userAgent  string
+
+	// What the options chose; NewClient builds the machinery below from them.
+	retry         RetryPolicy
+	limits        Limits
+	breakerPolicy BreakerPolicy
+	shareReads    bool
+	observer      Observer
+
+	limiter *limiter     // nil: unlimited
+	breaker *breaker     // nil: off
+	flights *flightGroup // nil: every GET goes out on its own
 
 	Customers *CustomersService
 	Contacts  *ContactsService
@@ -109,23 +123,41 @@ func WithUserAgent(ua string) Option {
 
 // NewClient builds a Client. Without WithBaseURL it talks to DefaultBaseURL; without an
 // auth option requests go out unauthenticated (and Kajabi answers 401).
+//
+// Unless told otherwise the client protects itself and Kajabi (see resilience.go):
+// DefaultRetryPolicy, DefaultLimits, DefaultBreakerPolicy, and identical concurrent GETs
+// shared. WithRetry, WithLimits, WithBreaker and WithSingleflight change or turn off each.
+// Build one Client per process: its limits and breaker are its own.
 func NewClient(opts ...Option) (*Client, error) {
 	base, _ := url.Parse(DefaultBaseURL)
-	c := &Client{httpClient: NewHTTPClient(30 * time.Second), baseURL: base, userAgent: userAgent}
+	c := &Client{
+		httpClient: NewHTTPClient(30 * time.Second), baseURL: base, userAgent: userAgent,
+		retry: DefaultRetryPolicy, limits: DefaultLimits, breakerPolicy: DefaultBreakerPolicy, shareReads: true,
+	}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
 			return nil, err
 		}
 	}
+	c.retry = c.retry.withDefaults()
+	c.limiter = newLimiter(c.limits)
+	c.breaker = newBreaker(c.breakerPolicy, c.observer.OnBreakerState)
+	if c.shareReads {
+		c.flights = &flightGroup{}
+	}
 	if cc, ok := c.tokens.(*ClientCredentials); ok {
 		cc.bind(c)
 	}
+	c.attachServices()
+	return c, nil
+}
+
+func (c *Client) attachServices() {
 	c.Customers = &CustomersService{client: c}
 	c.Contacts = &ContactsService{client: c}
 	c.Sites = &SitesService{client: c}
 	c.Products = &ProductsService{client: c}
 	c.Offers = &OffersService{client: c}
-	return c, nil
 }
 
 // NewHTTPClient returns an http.Client tuned for many small concurrent calls to one host:
@@ -199,13 +231,30 @@ type document[T any] struct {
 	Meta  Meta  `json:"meta"`
 }
 
-// getDocument sends GET path?query and decodes the answer as a document of T.
-func getDocument[T any](ctx context.Context, c *Client, path, query string) (T, *Response, error) {
-	var doc document[T]
-	resp, err := c.do(ctx, c.url(path, query), &doc, true)
+// endpoint is a path and the pattern it was made from; observers see the pattern, whose
+// values are few enough to be a metrics label.
+type endpoint struct{ pattern, path string }
+
+// at fills each {id} of pattern, in order, with an escaped id.
+func at(pattern string, ids ...string) endpoint {
+	path := pattern
+	for _, id := range ids {
+		path = strings.Replace(path, "{id}", url.PathEscape(id), 1)
+	}
+	return endpoint{pattern: pattern, path: path}
+}
+
+// getDocument sends GET path?query and decodes the answer as a document of T. Callers
+// that shared one answer decode it each into values of their own.
+func getDocument[T any](ctx context.Context, c *Client, ep endpoint, query string) (T, *Response, error) {
+	var zero T
+	resp, body, err := c.get(ctx, ep.pattern, c.url(ep.path, query))
 	if err != nil {
-		var zero T
 		return zero, nil, err
+	}
+	var doc document[T]
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return zero, nil, &DecodeError{Method: http.MethodGet, URL: redactURL(resp.Request.URL), Err: err}
 	}
 	return doc.Data, newResponse(resp, doc.Links, doc.Meta), nil
 }
@@ -219,52 +268,71 @@ func (c *Client) url(path, query string) string {
 	return u
 }
 
-// do sends an authenticated GET and decodes a 2xx body into v. A 401 on a renewable token
-// renews it once and retries once.
-func (c *Client) do(ctx context.Context, rawURL string, v any, retryOn401 bool) (*http.Response, error) {
+// get sends an authenticated GET, shared with identical GETs in flight, and returns the
+// 2xx answer with its body.
+func (c *Client) get(ctx context.Context, pattern, rawURL string) (*http.Response, []byte, error) {
+	redacted := rawURL
+	if u, err := url.Parse(rawURL); err == nil {
+		redacted = redactURL(u)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, &TransportError{Method: http.MethodGet, URL: redacted, Err: err}
+	}
 	token := ""
 	if c.tokens != nil {
 		t, err := c.tokens.Token(ctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		token = t
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-	if err != nil {
-		return nil, err
+	if c.flights == nil {
+		return c.fetch(ctx, ctx.Deadline, pattern, rawURL, redacted, token)
 	}
-	req.Header.Set("Accept", mediaType)
-	req.Header.Set("User-Agent", c.userAgent)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	resp, body, err := c.flights.do(ctx, flightKey(token, rawURL), func(ctx context.Context, deadline deadlineFunc) (*http.Response, []byte, error) {
+		return c.fetch(ctx, deadline, pattern, rawURL, redacted, token)
+	})
+	if ctxErr := ctx.Err(); ctxErr != nil && err == ctxErr {
+		// This caller stopped waiting; the shared call goes on for the others.
+		return nil, nil, &TransportError{Method: http.MethodGet, URL: redacted, Err: err}
 	}
-	resp, err := c.httpClient.Do(req)
-	if err != nil {
-		return nil, transportError(ctx, req, err)
-	}
-	defer resp.Body.Close()
-
-	if resp.StatusCode == http.StatusUnauthorized && retryOn401 {
-		if r, ok := c.tokens.(renewer); ok {
-			drain(resp.Body)
-			if err := r.renew(ctx, token); err != nil {
-				return nil, err
-			}
-			return c.do(ctx, rawURL, v, false)
-		}
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, newErrorResponse(resp)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		if ctx.Err() != nil {
-			return nil, transportError(ctx, req, err)
-		}
-		return nil, &DecodeError{Method: req.Method, URL: redactURL(req.URL), Err: err}
-	}
-	drain(resp.Body)
-	return resp, nil
+	return resp, body, err
 }
 
-func drain(r io.Reader) { _, _ = io.Copy(io.Discard, io.LimitReader(r, 64<<10)) }
+// fetch makes a GET with its retries. A 401 on a renewable token renews it once and sends
+// once more; that resend is not a retry.
+func (c *Client) fetch(ctx context.Context, deadline deadlineFunc, pattern, rawURL, redacted, token string) (*http.Response, []byte, error) {
+	resp, body, err := c.send(ctx, deadline, c.getCall(pattern, rawURL, redacted, token))
+	var apiErr *ErrorResponse
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
+		return resp, body, err
+	}
+	r, ok := c.tokens.(renewer)
+	if !ok {
+		return resp, body, err
+	}
+	if err := r.renew(ctx, token); err != nil {
+		return nil, nil, err
+	}
+	fresh, err := c.tokens.Token(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.send(ctx, deadline, c.getCall(pattern, rawURL, redacted, fresh))
+}
+
+func (c *Client) getCall(pattern, rawURL, redacted, token string) *call {
+	return &call{method: http.MethodGet, pattern: pattern, url: redacted,
+		newRequest: func(ctx context.Context) (*http.Request, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Accept", mediaType)
+			req.Header.Set("User-Agent", c.userAgent)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			return req, nil
+		}}
+}

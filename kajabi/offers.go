@@ -2,7 +2,6 @@ package kajabi
 
 import (
 	"context"
-	"net/url"
 )
 
 // OffersService reads /v1/offers.
@@ -56,10 +55,10 @@ type OfferListOptions struct {
 
 // List returns one page of offers.
 func (s *OffersService) List(ctx context.Context, opts *OfferListOptions) ([]*Offer, *Response, error) {
-	return getDocument[[]*Offer](ctx, s.client, "/v1/offers", EncodeQuery(opts))
+	return getDocument[[]*Offer](ctx, s.client, at("/v1/offers"), EncodeQuery(opts))
 }
 
 // Get returns one offer.
 func (s *OffersService) Get(ctx context.Context, id string) (*Offer, *Response, error) {
-	return getDocument[*Offer](ctx, s.client, "/v1/offers/"+url.PathEscape(id), "")
+	return getDocument[*Offer](ctx, s.client, at("/v1/offers/{id}", id), "")
 }

@@ -2,7 +2,6 @@ package kajabi
 
 import (
 	"context"
-	"net/url"
 	"time"
 )
 
@@ -50,10 +49,10 @@ type ProductListOptions struct {
 
 // List returns one page of products.
 func (s *ProductsService) List(ctx context.Context, opts *ProductListOptions) ([]*Product, *Response, error) {
-	return getDocument[[]*Product](ctx, s.client, "/v1/products", EncodeQuery(opts))
+	return getDocument[[]*Product](ctx, s.client, at("/v1/products"), EncodeQuery(opts))
 }
 
 // Get returns one product.
 func (s *ProductsService) Get(ctx context.Context, id string) (*Product, *Response, error) {
-	return getDocument[*Product](ctx, s.client, "/v1/products/"+url.PathEscape(id), "")
+	return getDocument[*Product](ctx, s.client, at("/v1/products/{id}", id), "")
 }

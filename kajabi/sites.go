@@ -2,7 +2,6 @@ package kajabi
 
 import (
 	"context"
-	"net/url"
 	"time"
 )
 
@@ -37,10 +36,10 @@ type SiteListOptions struct {
 
 // List returns one page of sites.
 func (s *SitesService) List(ctx context.Context, opts *SiteListOptions) ([]*Site, *Response, error) {
-	return getDocument[[]*Site](ctx, s.client, "/v1/sites", EncodeQuery(opts))
+	return getDocument[[]*Site](ctx, s.client, at("/v1/sites"), EncodeQuery(opts))
 }
 
 // Get returns one site.
 func (s *SitesService) Get(ctx context.Context, id string) (*Site, *Response, error) {
-	return getDocument[*Site](ctx, s.client, "/v1/sites/"+url.PathEscape(id), "")
+	return getDocument[*Site](ctx, s.client, at("/v1/sites/{id}", id), "")
 }

@@ -136,7 +136,7 @@ func TestHandle(t *testing.T) {
 			io.WriteString(w, `{"errors":[{"status":"502","title":"Bad Gateway","detail":"injected"}]}`)
 		})
 	})
-	c := u.Client(t)
+	c := u.Client(t, kajabi.WithRetry(kajabi.RetryPolicy{})) // one answer per call, no retries
 	_, _, err := c.Sites.List(t.Context(), nil)
 	wantStatus(t, err, http.StatusBadGateway)
 	if _, _, err := c.Customers.List(t.Context(), nil); err != nil {
