@@ -38,8 +38,9 @@ type HandlerOptions struct {
 func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	// Not transport.GET/POST: they answer 422 to a document error under application/json
+	// and send "data": null with request errors; httpTransport follows GraphQL over HTTP.
+	srv.AddTransport(httpTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})

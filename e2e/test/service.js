@@ -1,0 +1,80 @@
+// Shared by the suites: where the service under test is, and ground truth read from the
+// sandbox's REST API (mounted at /sandbox/), independently of the GraphQL layer.
+import assert from 'node:assert/strict';
+
+const base = process.env.E2E_BASE_URL;
+if (!base) {
+  throw new Error('E2E_BASE_URL is not set: run the suites with `npm test` (e2e/run.js starts the service)');
+}
+
+/** The service's root URL, e.g. http://127.0.0.1:41234/ */
+export const baseURL = new URL(base).href;
+export const graphqlURL = new URL('/graphql', baseURL).href;
+
+/** Every request a suite makes must stay on this machine. */
+export function isLoopback(url) {
+  const u = new URL(url);
+  if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'about:') return true;
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+}
+assert.ok(isLoopback(baseURL), `E2E_BASE_URL must be a loopback address, got ${baseURL}`);
+
+async function json(res, what) {
+  const text = await res.text();
+  assert.equal(res.status, 200, `${what}: status ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+let token;
+async function sandboxToken() {
+  if (!token) {
+    const res = await fetch(new URL('/sandbox/v1/oauth/token', baseURL), {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: 'sandbox-client-id',
+        client_secret: 'sandbox-client-secret',
+      }),
+    });
+    token = (await json(res, 'sandbox token')).access_token;
+  }
+  return token;
+}
+
+/**
+ * Every customer the sandbox's REST API returns for a filter and sort, in order, read
+ * 100 at a time: [{ id, name, email, netRevenue }].
+ * filter: { 'subscribed': 'true', ... } (Kajabi's filter[...] names); sort: e.g. 'name'.
+ */
+export async function restCustomers(filter, sort) {
+  const out = [];
+  let total;
+  for (let page = 1; page <= 100; page++) {
+    const url = new URL('/sandbox/v1/customers', baseURL);
+    for (const [k, v] of Object.entries(filter)) url.searchParams.set(`filter[${k}]`, v);
+    if (sort) url.searchParams.set('sort', sort);
+    url.searchParams.set('page[size]', '100');
+    url.searchParams.set('page[number]', String(page));
+    const res = await fetch(url, { headers: { authorization: `Bearer ${await sandboxToken()}` } });
+    const doc = await json(res, `GET ${url}`);
+    total = doc.meta.total_count;
+    for (const c of doc.data) {
+      out.push({ id: c.id, name: c.attributes.name, email: c.attributes.email, netRevenue: c.attributes.net_revenue });
+    }
+    if (page >= doc.meta.total_pages) break;
+  }
+  assert.equal(out.length, total, 'REST pages add up to meta.total_count');
+  return out;
+}
+
+/** A GraphQL request with plain fetch. */
+export async function graphql(query, variables) {
+  const res = await fetch(graphqlURL, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await json(res, 'graphql');
+  assert.equal(body.errors, undefined, `graphql errors: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
