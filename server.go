@@ -21,6 +21,7 @@ import (
 	"github.com/kajabi-graphql/facade/graph"
 	"github.com/kajabi-graphql/facade/graph/graphiql"
 	"github.com/kajabi-graphql/facade/graph/loader"
+	"github.com/kajabi-graphql/facade/graph/telemetry"
 	"github.com/kajabi-graphql/facade/kajabi"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
 )
@@ -46,6 +47,13 @@ type config struct {
 	SandboxSeed      int64
 	SandboxLatency   time.Duration
 	SandboxFaultRate float64
+
+	// Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT (or its _TRACES_ form) is set.
+	Tracing bool
+	// KajabiTracePropagation sends the W3C traceparent header to Kajabi.
+	KajabiTracePropagation bool
+
+	security // who may ask and what a request may cost (server_security.go)
 }
 
 // sandboxMode is true when nothing points the service at a real Kajabi account.
@@ -73,6 +81,8 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		SandboxLatency:     env.duration("SANDBOX_LATENCY", 0),
 		SandboxFaultRate:   env.float("SANDBOX_FAULT_RATE", 0),
 	}
+	c.Tracing = telemetry.OTLPConfigured(getenv)
+	c.KajabiTracePropagation = env.bool("KAJABI_TRACE_PROPAGATION", false)
 	if env.err != nil {
 		return c, env.err
 	}
@@ -87,14 +97,18 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.SandboxCustomers, "sandbox-customers", c.SandboxCustomers, "customers in the sandbox (SANDBOX_CUSTOMERS)")
 	fs.DurationVar(&c.SandboxLatency, "sandbox-latency", c.SandboxLatency, "latency the sandbox adds per call (SANDBOX_LATENCY)")
 	fs.Float64Var(&c.SandboxFaultRate, "sandbox-fault-rate", c.SandboxFaultRate, "share of sandbox calls answered 429/503 (SANDBOX_FAULT_RATE)")
+	authMode := fs.String("auth-mode", "", "open, service or passthrough (AUTH_MODE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if (c.KajabiClientID == "") != (c.KajabiClientSecret == "") {
 		return c, errors.New("KAJABI_CLIENT_ID and KAJABI_CLIENT_SECRET go together: set both or neither")
 	}
-	if c.KajabiBaseURL != "" && c.KajabiAccessToken == "" && c.KajabiClientID == "" {
-		return c, errors.New("KAJABI_BASE_URL is set but no credentials are: set KAJABI_ACCESS_TOKEN or KAJABI_CLIENT_ID/KAJABI_CLIENT_SECRET")
+	if err := loadSecurity(&c, &env, *authMode); err != nil {
+		return c, err
+	}
+	if c.KajabiBaseURL != "" && c.KajabiAccessToken == "" && c.KajabiClientID == "" && c.AuthMode != authPassthrough {
+		return c, errors.New("KAJABI_BASE_URL is set but no credentials are: set KAJABI_ACCESS_TOKEN or KAJABI_CLIENT_ID/KAJABI_CLIENT_SECRET, or AUTH_MODE=passthrough to forward callers' tokens")
 	}
 	if c.SandboxFaultRate < 0 || c.SandboxFaultRate > 1 {
 		return c, fmt.Errorf("SANDBOX_FAULT_RATE must be between 0 and 1, got %v", c.SandboxFaultRate)
@@ -121,6 +135,11 @@ func main() {
 // address the server listens on.
 func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- string) error {
 	mux := http.NewServeMux()
+	tel, err := telemetry.New(ctx, telemetry.Options{OTLP: cfg.Tracing, PropagateTrace: cfg.KajabiTracePropagation, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
 	var client *kajabi.Client
 	if cfg.sandboxMode() {
 		sb := sandbox.New(sandbox.Options{
@@ -135,26 +154,30 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		}
 		defer stopSandbox()
 		logger.Info().Str("mode", "sandbox").Str("kajabi", sandboxURL).Int("customers", cfg.SandboxCustomers).
+			Str("authMode", cfg.AuthMode).Str("environment", cfg.Environment).
 			Msg("no Kajabi credentials: serving the embedded Kajabi sandbox (also at /sandbox/)")
 		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb))
 		client, err = kajabi.NewClient(
 			kajabi.WithBaseURL(sandboxURL),
-			kajabi.WithClientCredentials(sandbox.ClientID, sandbox.ClientSecret),
-			kajabi.WithHTTPClient(kajabi.NewHTTPClient(cfg.KajabiTimeout)),
+			cfg.sandboxAuth(),
+			kajabi.WithHTTPClient(tel.HTTPClient(kajabi.NewHTTPClient(cfg.KajabiTimeout))), kajabi.WithObserver(tel.KajabiObserver()),
 		)
 		if err != nil {
 			return err
 		}
 	} else {
-		opts := []kajabi.Option{kajabi.WithHTTPClient(kajabi.NewHTTPClient(cfg.KajabiTimeout))}
+		opts := []kajabi.Option{kajabi.WithHTTPClient(tel.HTTPClient(kajabi.NewHTTPClient(cfg.KajabiTimeout))), kajabi.WithObserver(tel.KajabiObserver())}
 		if cfg.KajabiBaseURL != "" {
 			opts = append(opts, kajabi.WithBaseURL(cfg.KajabiBaseURL))
 		}
 		auth := "client_credentials"
-		if cfg.KajabiAccessToken != "" {
+		switch {
+		case cfg.AuthMode == authPassthrough:
+			auth = "caller_token" // each request's own, see graph.Passthrough
+		case cfg.KajabiAccessToken != "":
 			auth = "access_token"
 			opts = append(opts, kajabi.WithAccessToken(cfg.KajabiAccessToken))
-		} else {
+		default:
 			opts = append(opts, kajabi.WithClientCredentials(cfg.KajabiClientID, cfg.KajabiClientSecret))
 		}
 		var err error
@@ -162,7 +185,8 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 			return err
 		}
 		logger.Info().Str("mode", "kajabi").Str("kajabi", client.BaseURL().String()).Str("auth", auth).
-			Str("site", cfg.KajabiSiteID).Msg("serving a Kajabi account")
+			Str("site", cfg.KajabiSiteID).Str("authMode", cfg.AuthMode).Str("environment", cfg.Environment).
+			Msg("serving a Kajabi account")
 	}
 
 	var cache *loader.Cache
@@ -171,36 +195,61 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 	}
 	resolver := &graph.Resolver{Client: client, DefaultSiteID: cfg.KajabiSiteID}
 	mux.Handle("/graphql", graph.NewHandler(resolver, graph.HandlerOptions{
-		MaxBodyBytes:       cfg.MaxBodyBytes,
-		Introspection:      true,
-		RequestConcurrency: cfg.RequestConcurrency,
-		Cache:              cache,
+		MaxBodyBytes:          cfg.MaxBodyBytes,
+		Introspection:         cfg.Introspection,
+		RequestConcurrency:    cfg.RequestConcurrency,
+		Cache:                 cache,
+		Telemetry:             tel,
+		Credentials:           cfg.credentials(client),
+		APIKeys:               cfg.APIKeys,
+		Limits:                &cfg.Limits,
+		Timeout:               cfg.RequestTimeout,
+		FieldSuggestions:      cfg.FieldSuggestions,
+		PersistedQueries:      cfg.PersistedQueries,
+		Allowlist:             cfg.Allowlist,
+		DisableCSRFPrevention: !cfg.CSRFPrevention,
+		CORSOrigins:           cfg.CORSOrigins,
 	}))
-	ui := graphiql.Handler(graphiql.Options{
-		Title:        "Kajabi GraphQL",
-		Endpoint:     "/graphql",
-		AssetsPath:   "/graphiql/",
-		DefaultQuery: exampleQuery,
-	})
-	mux.Handle("GET /{$}", ui)
-	mux.Handle("GET /graphiql/", ui)
+	if cfg.GraphiQL {
+		ui := graphiql.Handler(graphiql.Options{
+			Title:        "Kajabi GraphQL",
+			Endpoint:     "/graphql",
+			AssetsPath:   "/graphiql/",
+			DefaultQuery: exampleQuery,
+		})
+		mux.Handle("GET /{$}", ui)
+		mux.Handle("GET /graphiql/", ui)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	mux.Handle("GET /readyz", telemetry.Readiness(telemetry.ReadinessOptions{Checks: telemetry.KajabiChecks(client)}))
+	mux.Handle("GET /metrics", tel.MetricsHandler())
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return err
 	}
+	for _, w := range cfg.warnings() {
+		logger.Warn().Msg(w)
+	}
+	var root http.Handler = mux
+	if cfg.guardsHost() {
+		root = graph.LoopbackHostOnly(mux)
+	}
 	srv := &http.Server{
-		Handler:           graph.AccessLog(logger, mux),
+		Handler:           tel.AccessLog(logger, root),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      max(60*time.Second, cfg.RequestTimeout+10*time.Second), // room to answer after the deadline
 		IdleTimeout:       120 * time.Second,
 	}
-	logger.Info().Str("addr", "http://"+ln.Addr().String()+"/").Msg("GraphiQL ready; GraphQL at /graphql")
+	readyMsg := "GraphiQL ready; GraphQL at /graphql"
+	if !cfg.GraphiQL {
+		readyMsg = "GraphQL ready at /graphql (GraphiQL is off)"
+	}
+	logger.Info().Str("addr", "http://"+ln.Addr().String()+"/").Msg(readyMsg)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -270,6 +319,11 @@ func (e *envReader) int64(key string, def int64) int64 {
 
 func (e *envReader) float(key string, def float64) float64 {
 	e.parse(key, func(v string) (err error) { def, err = strconv.ParseFloat(v, 64); return })
+	return def
+}
+
+func (e *envReader) bool(key string, def bool) bool {
+	e.parse(key, func(v string) (err error) { def, err = strconv.ParseBool(v); return })
 	return def
 }
 

@@ -52,6 +52,7 @@ func (b *syncBuffer) String() string {
 func startServer(t *testing.T, env map[string]string) (string, *syncBuffer) {
 	t.Helper()
 	env["LISTEN_ADDR"] = "127.0.0.1:0"
+	noteSecrets(env) // server_telemetry_test.go: TestMain scans every log line for them
 	cfg, err := loadConfig(nil, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +61,7 @@ func startServer(t *testing.T, env map[string]string) (string, *syncBuffer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, zerolog.New(logs), ready) }()
+	go func() { done <- run(ctx, cfg, zerolog.New(io.MultiWriter(logs, suiteLogs)), ready) }()
 	var addr string
 	select {
 	case addr = <-ready:
@@ -116,8 +117,10 @@ func TestNewcomerFlow(t *testing.T) {
 		prev = rev
 	}
 
-	// GET works for queries too.
-	resp, err := http.Get(base + "/graphql?query=" + url.QueryEscape("{ customers(first: 1) { totalCount } }"))
+	// GET works for queries too, with a header that shows a browser preflighted it (CSRF).
+	get, _ := http.NewRequest(http.MethodGet, base+"/graphql?query="+url.QueryEscape("{ customers(first: 1) { totalCount } }"), nil)
+	get.Header.Set("Apollo-Require-Preflight", "true")
+	resp, err := http.DefaultClient.Do(get)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,8 +220,8 @@ func TestLoadConfig(t *testing.T) {
 			func(c config) bool {
 				return c.sandboxMode() && c.ListenAddr == "127.0.0.1:8080" && c.SandboxCustomers == 5000
 			}},
-		{"flags override env", map[string]string{"LISTEN_ADDR": ":1"}, []string{"-listen", ":2"}, "",
-			func(c config) bool { return c.ListenAddr == ":2" }},
+		{"flags override env", map[string]string{"LISTEN_ADDR": "127.0.0.1:1"}, []string{"-listen", "127.0.0.1:2"}, "",
+			func(c config) bool { return c.ListenAddr == "127.0.0.1:2" }},
 		{"credentials leave sandbox mode", map[string]string{"KAJABI_CLIENT_ID": "a", "KAJABI_CLIENT_SECRET": "b"}, nil, "",
 			func(c config) bool { return !c.sandboxMode() }},
 		{"half a credential pair", map[string]string{"KAJABI_CLIENT_ID": "a"}, nil, "go together", nil},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -76,6 +77,10 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		if apiErr.RetryAfter > 0 {
 			setExtensions(gqlErr, "retryAfterSeconds", int(apiErr.RetryAfter.Seconds()))
 		}
+	case requestTimedOut(ctx, err):
+		// The request's own deadline (REQUEST_TIMEOUT), not one Kajabi call's timeout.
+		gqlErr.Message = "the request ran out of time before Kajabi answered"
+		setExtensions(gqlErr, "code", CodeRequestTimeout)
 	case errors.Is(err, kajabi.ErrCircuitOpen):
 		gqlErr.Message = "Kajabi is failing; calls are paused for a moment to let it recover"
 		setExtensions(gqlErr, "code", CodeUpstreamUnavailable)
@@ -98,6 +103,9 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr.Message = "Kajabi answered with a document this service could not read"
 		setExtensions(gqlErr, "code", CodeUpstreamError)
 		zerolog.Ctx(ctx).Error().Err(err).Msg("upstream answer not understood")
+	case codeOf(gqlErr) == errcode.ParseFailed && strings.HasPrefix(gqlErr.Message, "exceeded token limit"):
+		// gqlgen's parser stops at MaxTokens and calls it a parse failure; it is a limit.
+		setExtensions(gqlErr, "code", CodeTooManyTokens)
 	case codeOf(gqlErr) == errcode.ValidationFailed && isInputValueError(gqlErr):
 		// A wrong argument or variable value (an unknown enum value, a string for an Int)
 		// is the caller's input, not a malformed document.
@@ -109,6 +117,24 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		setExtensions(gqlErr, "code", CodeInternal)
 	}
 	return gqlErr
+}
+
+// suggestion is a "Did you mean" hint of a validation message, which reveals field, type
+// and enum names to someone probing a schema whose introspection is off.
+var suggestion = regexp.MustCompile(`\s*Did you mean [^?]*\?`)
+
+// errorPresenter is presentError, with "Did you mean" hints removed unless suggestions
+// are on. gqlgen's own switch only covers unknown fields; arguments, types and enum
+// values have hints of their own.
+func errorPresenter(suggestions bool) graphql.ErrorPresenterFunc {
+	if suggestions {
+		return presentError
+	}
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := presentError(ctx, err)
+		gqlErr.Message = suggestion.ReplaceAllString(gqlErr.Message, "")
+		return gqlErr
+	}
 }
 
 func upstreamCode(status int) string {

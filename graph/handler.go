@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/kajabi-graphql/facade/graph/loader"
+	"github.com/kajabi-graphql/facade/graph/telemetry"
 	"github.com/kajabi-graphql/facade/kajabi"
 )
 
@@ -31,33 +32,84 @@ type HandlerOptions struct {
 	// Credentials, when set, gives each request its own Kajabi client (see Passthrough);
 	// otherwise every request uses the resolver's client.
 	Credentials func(*http.Request) (*kajabi.Client, string, error)
+	// Telemetry, when set, gives every operation a span, metrics and the access log's error
+	// codes, and reports the loaders' batches and cache look-ups.
+	Telemetry *telemetry.T
+
+	// APIKeys, when set, admits only callers that present one of them (service mode):
+	// others get 401 UNAUTHENTICATED before anything runs.
+	APIKeys *APIKeys
+	// Limits bound what one request may ask for; nil means DefaultLimits.
+	Limits *Limits
+	// Timeout is the deadline of one GraphQL request, Kajabi calls included; 0 means none.
+	Timeout time.Duration
+	// FieldSuggestions keeps "Did you mean" hints in validation errors; they reveal the
+	// schema, so they go with Introspection.
+	FieldSuggestions bool
+	// PersistedQueries turns on automatic persisted queries, kept per caller.
+	PersistedQueries bool
+	// Allowlist, when set, refuses every operation that is not on it.
+	Allowlist *OperationAllowlist
+	// DisableCSRFPrevention lets GETs and simple-content-type requests through without a
+	// preflight header (see preventCSRF). Only for a service no browser can reach.
+	DisableCSRFPrevention bool
+	// CORSOrigins are the browser origins allowed to call cross-origin; "*" allows any.
+	CORSOrigins []string
 }
 
 // NewHandler builds the GraphQL-over-HTTP endpoint: POST with JSON and GET for queries,
 // with Kajabi errors presented as stable codes and panics contained.
+//
+// A request passes, in order: the body size bound, CORS, CSRF prevention, the API key
+// check, the deadline, its own loaders, then gqlgen: persisted query look-up, the query
+// size and token limits, parsing and validation, then the operation limits (allow-list,
+// introspection, depth, aliases, directives, strings, cost). Whatever refuses it answers
+// with a coded GraphQL error, and nothing before execution calls Kajabi.
 func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	limits := DefaultLimits
+	if opts.Limits != nil {
+		limits = *opts.Limits
+	}
+	cfg := Config{Resolvers: r}
+	setCostModel(&cfg.Complexity)
+	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	// Not transport.GET/POST: they answer 422 to a document error under application/json
 	// and send "data": null with request errors; httpTransport follows GraphQL over HTTP.
 	srv.AddTransport(httpTransport{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// Parsed documents are kept per caller, like persisted queries: nothing one caller
+	// leaves behind is found by another, not even by timing.
+	srv.SetQueryCache(partitionedCache[*ast.QueryDocument]{lru.New[*ast.QueryDocument](1000)})
+	srv.SetParserTokenLimit(limits.MaxTokens)
+	srv.SetDisableSuggestion(!opts.FieldSuggestions)
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.SetErrorPresenter(presentError)
+	srv.Use(newPersistedQueries(opts.PersistedQueries, 1000))
+	srv.Use(&limitsExtension{limits: limits, introspection: opts.Introspection, allowlist: opts.Allowlist})
+	srv.SetErrorPresenter(errorPresenter(opts.FieldSuggestions))
 	srv.SetRecoverFunc(recoverPanic)
 	srv.AroundOperations(nameOperation)
+	if opts.Telemetry != nil {
+		srv.Use(opts.Telemetry.GraphQL())
+	}
 
 	maxBody := opts.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = 1 << 20
 	}
 	loaders := loader.Config{Client: r.Client, Concurrency: opts.RequestConcurrency, Cache: opts.Cache, Credentials: opts.Credentials}
-	withLoaders := loader.Middleware(loaders, srv)
+	loaders.Observer = opts.Telemetry.LoaderObserver()
+	h := loader.Middleware(loaders, srv)
+	h = withDeadline(opts.Timeout, h)
+	h = authenticate(opts.APIKeys, opts.Credentials != nil, h)
+	if !opts.DisableCSRFPrevention {
+		h = preventCSRF(h)
+	}
+	h = cors(opts.CORSOrigins, h)
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		req.Body = http.MaxBytesReader(w, req.Body, maxBody)
-		withLoaders.ServeHTTP(w, req)
+		h.ServeHTTP(w, req)
 	})
 }
 
@@ -77,42 +129,3 @@ func nameOperation(ctx context.Context, next graphql.OperationHandler) graphql.R
 	}
 	return next(ctx)
 }
-
-// AccessLog logs one line per request after it is served: method, path, status, size,
-// duration and, for GraphQL, the operation name. Headers, bodies and query strings are
-// never logged: they carry tokens and customer data.
-func AccessLog(logger zerolog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		l := logger.With().Logger()
-		r = r.WithContext(l.WithContext(r.Context()))
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		zerolog.Ctx(r.Context()).Info().
-			Str("method", r.Method).
-			Str("path", r.URL.Path).
-			Int("status", rec.status).
-			Int64("bytes", rec.bytes).
-			Dur("duration", time.Since(start)).
-			Msg("request")
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	n, err := s.ResponseWriter.Write(b)
-	s.bytes += int64(n)
-	return n, err
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -39,7 +40,8 @@ const (
 //     406 when the client accepts neither.
 //   - A request that is not well-formed (body not a JSON object, query missing or not a
 //     string, operationName/variables/extensions of the wrong type) is 400 whatever the
-//     media type; a body over the size limit is 413; a POST that is not application/json is
+//     media type (a body or query string that is not UTF-8 too); a body over the size
+//     limit is 413 (PAYLOAD_TOO_LARGE); a POST that is not application/json is
 //     415; another method is 405.
 //   - A well-formed request whose document fails to parse or validate, or whose variables
 //     fail to coerce, is a request error: 400 under application/graphql-response+json, and
@@ -86,7 +88,11 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		params, status, msg = readPOST(r)
 	}
 	if params == nil {
-		writeRequestError(ctx, w, exec, media, status, CodeBadRequest, "%s", msg)
+		code := CodeBadRequest
+		if status == http.StatusRequestEntityTooLarge {
+			code = CodePayloadTooLarge
+		}
+		writeRequestError(ctx, w, exec, media, status, code, "%s", msg)
 		return
 	}
 	params.Headers = r.Header
@@ -196,6 +202,10 @@ func readPOST(r *http.Request) (*graphql.RawParams, int, string) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, http.StatusBadRequest, "the request body is empty: send a JSON object with a query"
 	}
+	if !utf8.Valid(body) {
+		// encoding/json would quietly turn the bad bytes into U+FFFD and run the result.
+		return nil, http.StatusBadRequest, "the request body is not valid UTF-8"
+	}
 	var fields map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&fields); err != nil {
@@ -228,6 +238,13 @@ func readGET(r *http.Request) (*graphql.RawParams, int, string) {
 	values, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, http.StatusBadRequest, "the query string is malformed: " + err.Error()
+	}
+	for _, vs := range values {
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return nil, http.StatusBadRequest, "the query string is not valid UTF-8"
+			}
+		}
 	}
 	params := &graphql.RawParams{Query: values.Get("query"), OperationName: values.Get("operationName")}
 	for _, p := range []struct {

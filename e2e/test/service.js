@@ -41,6 +41,13 @@ async function sandboxToken() {
   return token;
 }
 
+/** One JSON:API document from the sandbox's REST API, e.g. restGet('/v1/contacts/42'). */
+export async function restGet(pathAndQuery) {
+  const url = new URL(`/sandbox${pathAndQuery}`, baseURL);
+  const res = await fetch(url, { headers: { authorization: `Bearer ${await sandboxToken()}` } });
+  return json(res, `GET ${url}`);
+}
+
 /**
  * Every customer the sandbox's REST API returns for a filter and sort, in order, read
  * 100 at a time: [{ id, name, email, netRevenue }].

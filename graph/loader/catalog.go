@@ -48,7 +48,7 @@ type catalog[T any] struct {
 
 func newCatalog[T any](l *Loaders, wait time.Duration, ep endpoint[T]) *catalog[T] {
 	c := &catalog[T]{l: l, ep: ep, seen: map[string]T{}, prefetched: map[string]bool{}}
-	c.loader = newLoader(c.batch, wait)
+	c.loader = newLoader(l, ep.kind, c.batch, wait)
 	return c
 }
 
@@ -205,10 +205,12 @@ func (c *catalog[T]) batch(ctx context.Context, keys []SiteKey) []*dataloader.Re
 // readFromList reads the site's list where that is cheaper than one GET per missing id.
 func (c *catalog[T]) readFromList(ctx context.Context, siteID string, ids []string) {
 	_, missing := c.known(ids)
-	if len(missing) == 0 || (siteID == "" && len(missing) < 2) {
-		return // one id of unknown site: a GET costs no more than a list page
-	}
 	key, list := c.listKey(siteID), c.lister(siteID)
+	if len(missing) == 0 || (siteID == "" && len(missing) < 2 && !c.l.asked(pageKey(key, 1))) {
+		// One id of unknown site: a GET costs no more than a list page, unless the
+		// request already reads that page (a reference that missed the batch window).
+		return
+	}
 	first, err := listPage(ctx, c.l, key, 1, list)
 	if err != nil {
 		return // the GETs that follow report the error per id

@@ -36,6 +36,8 @@ type Config struct {
 	Credentials func(r *http.Request) (client *kajabi.Client, identity string, err error)
 	// Wait is how long a loader gathers keys before it calls Kajabi; 0 means 2ms.
 	Wait time.Duration
+	// Observer receives batch sizes and shared-cache look-ups, for metrics.
+	Observer Observer
 }
 
 // Loaders are one request's loaders and its memo of what Kajabi already answered.
@@ -43,6 +45,7 @@ type Loaders struct {
 	client   *kajabi.Client
 	cache    *Cache
 	identity string
+	observer Observer
 	slots    chan struct{}
 
 	memoMu sync.Mutex
@@ -74,20 +77,28 @@ func New(cfg Config, client *kajabi.Client, identity string) *Loaders {
 		client:   client,
 		cache:    cfg.Cache,
 		identity: identity,
+		observer: cfg.Observer,
 		slots:    make(chan struct{}, concurrency),
 		memo:     map[string]*call{},
 	}
-	l.contacts = newLoader(l.loadContacts, wait)
-	l.customers = newLoader(l.loadCustomers, wait)
-	l.customersByEmail = newLoader(l.loadCustomersByEmail, wait)
-	l.customerOffers = newLoader(l.loadCustomerOffers, wait)
-	l.sites = newLoader(l.loadSites, wait)
+	l.contacts = newLoader(l, "contacts", l.loadContacts, wait)
+	l.customers = newLoader(l, "customers", l.loadCustomers, wait)
+	l.customersByEmail = newLoader(l, "customers_by_email", l.loadCustomersByEmail, wait)
+	l.customerOffers = newLoader(l, "customer_offers", l.loadCustomerOffers, wait)
+	l.sites = newLoader(l, "sites", l.loadSites, wait)
 	l.products = newCatalog(l, wait, productsEndpoint(client))
 	l.offers = newCatalog(l, wait, offersEndpoint(client))
 	return l
 }
 
-func newLoader[K comparable, V any](batch dataloader.BatchFunc[K, V], wait time.Duration) *dataloader.Loader[K, V] {
+func newLoader[K comparable, V any](l *Loaders, name string, batch dataloader.BatchFunc[K, V], wait time.Duration) *dataloader.Loader[K, V] {
+	if observe := l.observer.OnBatch; observe != nil {
+		inner := batch
+		batch = func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+			observe(name, len(keys))
+			return inner(ctx, keys)
+		}
+	}
 	return dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](wait))
 }
 
@@ -162,7 +173,9 @@ func fetch[T any](ctx context.Context, l *Loaders, key string, shared bool, fn f
 
 	defer close(c.done)
 	if shared && l.cache != nil {
-		if v, hit := l.cache.get(l.identity, key); hit {
+		v, hit := l.cache.get(l.identity, key)
+		l.observer.cacheLookup(hit)
+		if hit {
 			c.val = v
 			return v.(T), nil
 		}
@@ -181,6 +194,14 @@ func fetch[T any](ctx context.Context, l *Loaders, key string, shared bool, fn f
 		l.cache.set(l.identity, key, v)
 	}
 	return v, err
+}
+
+// asked reports whether this request has already made, or is making, the call for key.
+func (l *Loaders) asked(key string) bool {
+	l.memoMu.Lock()
+	defer l.memoMu.Unlock()
+	_, ok := l.memo[key]
+	return ok
 }
 
 // each runs fn for every index at once and waits for all of them.

@@ -60,7 +60,7 @@ type listFunc[T any] func(ctx context.Context, page int) ([]T, *kajabi.Response,
 
 // listPage reads one page of a list once per request (and from the shared cache).
 func listPage[T any](ctx context.Context, l *Loaders, key string, n int, list listFunc[T]) (page[T], error) {
-	return fetch(ctx, l, key+"#"+strconv.Itoa(n), true, func(ctx context.Context) (page[T], error) {
+	return fetch(ctx, l, pageKey(key, n), true, func(ctx context.Context) (page[T], error) {
 		items, resp, err := list(ctx, n)
 		if err != nil {
 			return page[T]{}, err
@@ -69,6 +69,9 @@ func listPage[T any](ctx context.Context, l *Loaders, key string, n int, list li
 		return page[T]{items: items, pages: pages}, nil
 	})
 }
+
+// pageKey names page n of the list called key in the request's memo.
+func pageKey(key string, n int) string { return key + "#" + strconv.Itoa(n) }
 
 // listAll reads every page of a list: the first, then all the others at once.
 func listAll[T any](ctx context.Context, l *Loaders, key string, list listFunc[T]) ([]T, error) {

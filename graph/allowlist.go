@@ -1,0 +1,166 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
+)
+
+// OperationAllowlist is the set of operations a service in front of known clients runs;
+// any other is refused with OPERATION_NOT_ALLOWED before it runs. Operations match when
+// they are the same once formatted: whitespace, commas and comments do not matter, and
+// neither do fragments the operation does not use; names, arguments, selections and the
+// fragments it uses must match.
+type OperationAllowlist struct {
+	ops map[string]bool
+}
+
+// LoadOperationAllowlist reads an allow-list file. A .json file is either an Apollo
+// persisted query manifest ({"operations": [{"body": ...}]}) or a map of ids to documents
+// (GraphQL Code Generator's persisted documents, Relay's); any other file holds GraphQL
+// documents, any number of operations and fragments. Every operation must be valid
+// against the schema: a stale list fails here, at startup, not at the first request.
+func LoadOperationAllowlist(path string) (*OperationAllowlist, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var docs []string
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		if docs, err = manifestDocuments(raw); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	} else {
+		docs = []string{string(raw)}
+	}
+	a, err := NewOperationAllowlist(docs...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return a, nil
+}
+
+func manifestDocuments(raw []byte) ([]string, error) {
+	var apollo struct {
+		Operations []struct {
+			Body string `json:"body"`
+		} `json:"operations"`
+	}
+	if err := json.Unmarshal(raw, &apollo); err == nil && apollo.Operations != nil {
+		docs := make([]string, len(apollo.Operations))
+		for i, op := range apollo.Operations {
+			docs[i] = op.Body
+		}
+		return docs, nil
+	}
+	var byID map[string]string
+	if err := json.Unmarshal(raw, &byID); err != nil {
+		return nil, fmt.Errorf("neither an Apollo persisted query manifest nor a map of ids to documents: %w", err)
+	}
+	docs := make([]string, 0, len(byID))
+	for _, d := range byID {
+		docs = append(docs, d)
+	}
+	return docs, nil
+}
+
+// NewOperationAllowlist allows the operations of the given GraphQL documents.
+func NewOperationAllowlist(docs ...string) (*OperationAllowlist, error) {
+	schema := NewExecutableSchema(Config{}).Schema()
+	a := &OperationAllowlist{ops: map[string]bool{}}
+	for i, src := range docs {
+		doc, errs := gqlparser.LoadQuery(schema, src)
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("document %d: %w", i+1, errs)
+		}
+		for _, op := range doc.Operations {
+			a.ops[canonicalOperation(doc, op)] = true
+		}
+	}
+	if len(a.ops) == 0 {
+		return nil, fmt.Errorf("no operations: an empty allow-list would refuse every request")
+	}
+	return a, nil
+}
+
+// Len is how many operations are allowed.
+func (a *OperationAllowlist) Len() int { return len(a.ops) }
+
+// allows reports whether op may run. With introspection on, an operation that selects only
+// introspection fields (GraphiQL's schema query) needs no entry.
+func (a *OperationAllowlist) allows(doc *ast.QueryDocument, op *ast.OperationDefinition, introspection bool) bool {
+	if introspection && onlyMetaFields(doc, op.SelectionSet) {
+		return true
+	}
+	return a.ops[canonicalOperation(doc, op)]
+}
+
+func onlyMetaFields(doc *ast.QueryDocument, set ast.SelectionSet) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if !strings.HasPrefix(s.Name, "__") {
+				return false
+			}
+		case *ast.InlineFragment:
+			if !onlyMetaFields(doc, s.SelectionSet) {
+				return false
+			}
+		case *ast.FragmentSpread:
+			f := doc.Fragments.ForName(s.Name)
+			if f == nil || !onlyMetaFields(doc, f.SelectionSet) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// canonicalOperation prints op and the fragments it uses, in name order, with gqlparser's
+// formatter, which drops comments and normalises whitespace.
+func canonicalOperation(doc *ast.QueryDocument, op *ast.OperationDefinition) string {
+	used := map[string]*ast.FragmentDefinition{}
+	var visit func(ast.SelectionSet)
+	visit = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				visit(s.SelectionSet)
+			case *ast.InlineFragment:
+				visit(s.SelectionSet)
+			case *ast.FragmentSpread:
+				if _, seen := used[s.Name]; seen {
+					continue
+				}
+				f := doc.Fragments.ForName(s.Name)
+				used[s.Name] = f
+				if f != nil {
+					visit(f.SelectionSet)
+				}
+			}
+		}
+	}
+	visit(op.SelectionSet)
+	out := &ast.QueryDocument{Operations: ast.OperationList{op}}
+	names := make([]string, 0, len(used))
+	for name, f := range used {
+		if f != nil {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		out.Fragments = append(out.Fragments, used[name])
+	}
+	var buf bytes.Buffer
+	formatter.NewFormatter(&buf).FormatQueryDocument(out)
+	return buf.String()
+}

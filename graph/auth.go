@@ -1,0 +1,184 @@
+package graph
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/rs/zerolog"
+)
+
+// MinAPIKeyLength is the shortest API key accepted: keys are secrets, not passwords to
+// remember; `openssl rand -hex 32` makes a good one.
+const MinAPIKeyLength = 16
+
+// APIKeys are the keys callers present in service mode, where the service's own Kajabi
+// credentials answer every caller. Only SHA-256 sums of the keys are kept.
+type APIKeys struct {
+	keys []apiKey
+}
+
+type apiKey struct {
+	sum [sha256.Size]byte
+	id  string // names the key in logs and cache partitions without revealing it
+}
+
+// NewAPIKeys accepts the given keys; each must be at least MinAPIKeyLength long and
+// appear once.
+func NewAPIKeys(keys []string) (*APIKeys, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("no API keys")
+	}
+	k := &APIKeys{}
+	seen := map[[sha256.Size]byte]bool{}
+	for i, key := range keys {
+		if len(key) < MinAPIKeyLength {
+			return nil, fmt.Errorf("API key %d is %d characters long; keys must have at least %d", i+1, len(key), MinAPIKeyLength)
+		}
+		sum := sha256.Sum256([]byte(key))
+		if seen[sum] {
+			return nil, fmt.Errorf("API key %d appears twice", i+1)
+		}
+		seen[sum] = true
+		k.keys = append(k.keys, apiKey{sum: sum, id: "key:" + hex.EncodeToString(sum[:4])})
+	}
+	return k, nil
+}
+
+// ParseAPIKeys reads keys from a comma-separated list and from a file of one key per line
+// (blank lines and lines starting with # are skipped); either may be empty.
+func ParseAPIKeys(list, file string) (*APIKeys, error) {
+	var keys []string
+	for k := range strings.SplitSeq(list, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	if file != "" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+				keys = append(keys, line)
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("read %s: %w", file, err)
+		}
+	}
+	return NewAPIKeys(keys)
+}
+
+// Len is how many keys are accepted.
+func (k *APIKeys) Len() int { return len(k.keys) }
+
+// match returns the id of the key presented. Both sides are hashed to a fixed length and
+// every key is compared in constant time, so neither a key's length nor how much of it a
+// guess got right shows in the time taken.
+func (k *APIKeys) match(presented string) (string, bool) {
+	sum := sha256.Sum256([]byte(presented))
+	id, found := "", 0
+	for _, key := range k.keys {
+		eq := subtle.ConstantTimeCompare(sum[:], key.sum[:])
+		if eq == 1 {
+			id = key.id
+		}
+		found |= eq
+	}
+	return id, found == 1
+}
+
+// presentedKey is the key a request carries: X-API-Key, or Authorization: Bearer.
+func presentedKey(r *http.Request) string {
+	if k := strings.TrimSpace(r.Header.Get("X-API-Key")); k != "" {
+		return k
+	}
+	if token, ok := bearerToken(r); ok {
+		return token
+	}
+	return ""
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
+}
+
+// tokenIdentity names a caller's Kajabi token by a hash of it, never the token itself.
+func tokenIdentity(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return "bearer:" + hex.EncodeToString(sum[:16])
+}
+
+type callerKey struct{}
+
+// callerOf is who sent the request: an API key id, a token hash, or "open". Everything a
+// caller leaves behind for later requests (persisted queries, parsed documents) is kept
+// under it; Kajabi data is kept under the Kajabi credential (see loader.Cache).
+func callerOf(ctx context.Context) string {
+	id, _ := ctx.Value(callerKey{}).(string)
+	return id
+}
+
+// authenticate admits a request and names its caller. With keys set (service mode) the
+// request must carry one of them, or it is refused with 401 before anything else runs;
+// with passthrough the caller is its token (loader.Middleware refuses a missing one).
+func authenticate(keys *APIKeys, passthrough bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller := "open"
+		switch {
+		case r.Method == http.MethodOptions:
+			// Preflights carry no credentials; they run nothing.
+		case keys != nil:
+			presented := presentedKey(r)
+			if presented == "" {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="graphql"`)
+				reject(w, r, http.StatusUnauthorized, CodeUnauthenticated,
+					"this service needs an API key: send it as X-API-Key: <key> or Authorization: Bearer <key>")
+				return
+			}
+			id, ok := keys.match(presented)
+			if !ok {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="graphql", error="invalid_token"`)
+				reject(w, r, http.StatusUnauthorized, CodeUnauthenticated, "the API key is not valid")
+				return
+			}
+			caller = id
+		case passthrough:
+			if token, ok := bearerToken(r); ok {
+				caller = tokenIdentity(token)
+			}
+		}
+		if caller != "open" {
+			zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("caller", caller) })
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller)))
+	})
+}
+
+// partitionedCache keeps each caller's entries apart in one shared cache: a key is only
+// ever found by the caller who added it. Bounded as a whole by the cache beneath.
+type partitionedCache[T any] struct {
+	inner graphql.Cache[T]
+}
+
+func (p partitionedCache[T]) Get(ctx context.Context, key string) (T, bool) {
+	return p.inner.Get(ctx, callerOf(ctx)+"\x00"+key)
+}
+
+func (p partitionedCache[T]) Add(ctx context.Context, key string, value T) {
+	p.inner.Add(ctx, callerOf(ctx)+"\x00"+key, value)
+}
