@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/kajabi"
 	"github.com/kajabi-graphql/facade/kajabi/kajabitest"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
@@ -77,5 +79,49 @@ func (s *benchServer) post(b *testing.B, query string) {
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 {
 		b.Fatalf("status %d", resp.StatusCode)
+	}
+}
+
+// The three workloads of the bench harness (bench/workloads.go), one page each.
+var benchQueries = []struct{ name, query string }{
+	{"a-scalars", `{ customers(page: {number: 3, size: 20}) { nodes { id name email avatar netRevenue signInCount createdAt updatedAt } } }`},
+	{"b-relations", `{ customers(page: {number: 3, size: 20}) { nodes { id name email avatar netRevenue signInCount createdAt updatedAt
+		contact { id email phoneNumber addressCity addressCountry } site { id title } products { id title productType } } } }`},
+	{"c-filtered", `{ customers(page: {number: 3, size: 20}, filter: {subscribed: true, netRevenueGreaterThan: "100"},
+		sort: {field: NET_REVENUE, direction: DESC}) { nodes { id name email avatar netRevenue signInCount createdAt updatedAt } } }`},
+}
+
+// BenchmarkHandler sends whole GraphQL requests through the real handler (no network in
+// front of it) to a sandbox on loopback, as in production but without the client's rate
+// limit, which would measure the limit rather than our cost. The shared catalogue cache
+// is on, as it is by default. The sandbox's own time is included: compare with
+// BenchmarkListCustomers in kajabi/sandbox for its share.
+//
+//	go test ./graph -run '^$' -bench Handler -benchmem
+func BenchmarkHandler(b *testing.B) {
+	sb := sandbox.New(sandbox.Options{Customers: 1000})
+	up := httptest.NewServer(sb)
+	b.Cleanup(up.Close)
+	client, err := kajabi.NewClient(kajabi.WithBaseURL(up.URL),
+		kajabi.WithClientCredentials(sandbox.ClientID, sandbox.ClientSecret),
+		kajabi.WithLimits(kajabi.Limits{}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := graph.NewHandler(&graph.Resolver{Client: client}, graph.HandlerOptions{Cache: loader.NewCache(time.Minute, 0)})
+	for _, q := range benchQueries {
+		body, _ := json.Marshal(map[string]string{"query": q.query})
+		b.Run(q.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"errors"`)) {
+					b.Fatalf("status %d: %s", w.Code, w.Body.Bytes())
+				}
+			}
+		})
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/model"
 	"github.com/kajabi-graphql/facade/kajabi"
@@ -151,6 +154,7 @@ func listCustomers(ctx context.Context, client *kajabi.Client, opts kajabi.Custo
 		resp      *kajabi.Response
 		err       error
 	}
+	opts.Fields = selectedCustomerFields(ctx)
 	results := make([]result, len(pages))
 	var wg sync.WaitGroup
 	for i, p := range pages {
@@ -175,7 +179,10 @@ func listCustomers(ctx context.Context, client *kajabi.Client, opts kajabi.Custo
 	skip := min(w.start%w.size, len(rows))
 	rows = rows[skip:]
 	rows = rows[:min(len(rows), w.size)]
-	loader.For(ctx).PrimeCustomers(ctx, rows)
+	if opts.Fields == nil {
+		// Only whole records may answer later look-ups of the same customer by id.
+		loader.For(ctx).PrimeCustomers(ctx, rows)
+	}
 
 	total := results[0].resp.Meta.TotalCount
 	if last := results[len(results)-1].resp; total == 0 && last.NextPage > 0 {
@@ -183,4 +190,110 @@ func listCustomers(ctx context.Context, client *kajabi.Client, opts kajabi.Custo
 		total = w.start + len(rows) + 1
 	}
 	return model.NewCustomerConnection(rows, w.start, w.size, max(total, w.start+len(rows)), scope), nil
+}
+
+// customerFieldNeeds maps each field of the GraphQL Customer to the Kajabi fields
+// (attributes, and relationships by name as JSON:API sparse fieldsets allow) it reads.
+// products and offers also read the site relationship: the site's catalogue answers them.
+var customerFieldNeeds = map[string][]string{
+	"id":             nil,
+	"__typename":     nil,
+	"name":           {"name"},
+	"email":          {"email"},
+	"avatar":         {"avatar"},
+	"externalUserId": {"external_user_id"},
+	"publicBio":      {"public_bio"},
+	"publicLocation": {"public_location"},
+	"publicWebsite":  {"public_website"},
+	"socials":        {"socials"},
+	"netRevenue":     {"net_revenue"},
+	"signInCount":    {"sign_in_count"},
+	"lastRequestAt":  {"last_request_at"},
+	"bouncedAt":      {"bounced_at"},
+	"createdAt":      {"created_at"},
+	"updatedAt":      {"updated_at"},
+	"contact":        {"contact"},
+	"site":           {"site"},
+	"products":       {"products", "site"},
+	"offers":         {"offers", "site"},
+}
+
+// kajabiCustomerFields is the order fields[customers] lists them in (the spec's), so one
+// selection always gives one URL, whatever order the query wrote its fields in.
+var kajabiCustomerFields = []string{
+	"name", "email", "avatar", "external_user_id", "public_bio", "public_location", "public_website",
+	"socials", "net_revenue", "sign_in_count", "last_request_at", "bounced_at", "created_at", "updated_at",
+	"contact", "site", "products", "offers",
+}
+
+// selectedCustomerFields is fields[customers] for the customers field being resolved:
+// what its nodes and edges.node select, so Kajabi sends (and we decode) only that. It
+// reads the selection generously: fragments count whatever their type condition and
+// @skip/@include are ignored, so it may ask for more than a field needs, never less. A
+// field it does not know (one added to the schema later) makes it ask for everything
+// (nil). When only the id is selected it asks for the smallest attribute, name: an empty
+// fields[customers] means "no sparse fieldset" to JSON:API servers, the sandbox included.
+func selectedCustomerFields(ctx context.Context) []string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || !graphql.HasOperationContext(ctx) {
+		return nil
+	}
+	doc := graphql.GetOperationContext(ctx).Doc
+	want := map[string]bool{}
+	complete := true
+	walkFields(doc, fc.Field.Selections, func(f *ast.Field) {
+		switch f.Name {
+		case "nodes":
+			walkFields(doc, f.SelectionSet, func(c *ast.Field) { complete = need(want, c.Name) && complete })
+		case "edges":
+			walkFields(doc, f.SelectionSet, func(e *ast.Field) {
+				if e.Name == "node" {
+					walkFields(doc, e.SelectionSet, func(c *ast.Field) { complete = need(want, c.Name) && complete })
+				}
+			})
+		}
+	})
+	if !complete {
+		return nil
+	}
+	fields := make([]string, 0, len(want))
+	for _, f := range kajabiCustomerFields {
+		if want[f] {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) == 0 {
+		fields = append(fields, "name")
+	}
+	return fields
+}
+
+// need records what a Customer field reads; false for a field it does not know.
+func need(want map[string]bool, field string) bool {
+	fields, ok := customerFieldNeeds[field]
+	for _, f := range fields {
+		want[f] = true
+	}
+	return ok
+}
+
+// walkFields calls fn for every field of a selection set, looking through inline
+// fragments and fragment spreads.
+func walkFields(doc *ast.QueryDocument, set ast.SelectionSet, fn func(*ast.Field)) {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			fn(s)
+		case *ast.InlineFragment:
+			walkFields(doc, s.SelectionSet, fn)
+		case *ast.FragmentSpread:
+			def := s.Definition
+			if def == nil && doc != nil {
+				def = doc.Fragments.ForName(s.Name)
+			}
+			if def != nil {
+				walkFields(doc, def.SelectionSet, fn)
+			}
+		}
+	}
 }

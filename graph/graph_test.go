@@ -99,6 +99,9 @@ func queries(up *kajabitest.Upstream) []string {
 func TestCustomerArgumentsReachKajabiExactly(t *testing.T) {
 	srv := sandboxServer(t, 300)
 	const page = "page[number]=1&page[size]=20"
+	// The queries select only ids, which every resource carries: the smallest attribute
+	// stands in, since an empty fields[customers] would mean all of them.
+	const list = "/v1/customers?fields[customers]=name&"
 	filters := []struct {
 		arg  string
 		want string
@@ -187,23 +190,23 @@ func TestCustomerArgumentsReachKajabiExactly(t *testing.T) {
 	}
 	var cases []tc
 	for _, f := range filters {
-		cases = append(cases, tc{"filter " + f.arg, "filter: {" + f.arg + "}", []string{"/v1/customers?" + f.want + "&" + page}})
+		cases = append(cases, tc{"filter " + f.arg, "filter: {" + f.arg + "}", []string{list + f.want + "&" + page}})
 	}
 	for _, s := range []struct{ field, key string }{
 		{"NAME", "name"}, {"EMAIL", "email"}, {"CREATED_AT", "created_at"}, {"NET_REVENUE", "net_revenue"}, {"LAST_REQUEST_AT", "last_request_at"},
 	} {
 		cases = append(cases,
-			tc{"sort " + s.field, "sort: {field: " + s.field + "}", []string{"/v1/customers?" + page + "&sort=" + s.key}},
-			tc{"sort " + s.field + " DESC", "sort: {field: " + s.field + ", direction: DESC}", []string{"/v1/customers?" + page + "&sort=-" + s.key}},
+			tc{"sort " + s.field, "sort: {field: " + s.field + "}", []string{list + page + "&sort=" + s.key}},
+			tc{"sort " + s.field + " DESC", "sort: {field: " + s.field + ", direction: DESC}", []string{list + page + "&sort=-" + s.key}},
 		)
 	}
 	cases = append(cases,
-		tc{"no arguments", "", []string{"/v1/customers?" + page}},
-		tc{"page", "page: {number: 3, size: 50}", []string{"/v1/customers?page[number]=3&page[size]=50"}},
-		tc{"page defaults", "page: {}", []string{"/v1/customers?" + page}},
-		tc{"first", "first: 7", []string{"/v1/customers?page[number]=1&page[size]=7"}},
+		tc{"no arguments", "", []string{list + page}},
+		tc{"page", "page: {number: 3, size: 50}", []string{list + "page[number]=3&page[size]=50"}},
+		tc{"page defaults", "page: {}", []string{list + page}},
+		tc{"first", "first: 7", []string{list + "page[number]=1&page[size]=7"}},
 		tc{"several filters with sort and page", `filter: {siteId: "1", search: "ann", subscribed: true}, sort: {field: NAME}, page: {number: 2, size: 10}`,
-			[]string{"/v1/customers?filter[search]=ann&filter[site_id]=1&filter[subscribed]=true&page[number]=2&page[size]=10&sort=name"}},
+			[]string{list + "filter[search]=ann&filter[site_id]=1&filter[subscribed]=true&page[number]=2&page[size]=10&sort=name"}},
 	)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -271,10 +274,11 @@ func TestCursorWindowStraddlingKajabiPages(t *testing.T) {
 	srv.mustQuery(t, `query($after: String) { customers(`+sort+`, first: 4, after: $after) { `+connectionFields+` } }`,
 		map[string]any{"after": first.Customers.PageInfo.EndCursor}, &next)
 
-	// Rows 3..6 (0-based) in pages of 4 are the end of page 1 and the start of page 2.
+	// Rows 3..6 (0-based) in pages of 4 are the end of page 1 and the start of page 2;
+	// the query reads the customers' ids and emails.
 	want := []string{
-		"/v1/customers?page[number]=1&page[size]=4&sort=email",
-		"/v1/customers?page[number]=2&page[size]=4&sort=email",
+		"/v1/customers?fields[customers]=email&page[number]=1&page[size]=4&sort=email",
+		"/v1/customers?fields[customers]=email&page[number]=2&page[size]=4&sort=email",
 	}
 	got := queries(srv.upstream)
 	if len(got) != 2 || !(got[0] == want[0] && got[1] == want[1] || got[0] == want[1] && got[1] == want[0]) {
@@ -526,8 +530,8 @@ func TestDefaultSiteID(t *testing.T) {
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 20})
 	srv := newTestServer(t, up, &graph.Resolver{DefaultSiteID: "55"})
 	for _, c := range []struct{ args, want string }{
-		{"", "/v1/customers?filter[site_id]=55&page[number]=1&page[size]=20"},
-		{`(filter: {siteId: "66"})`, "/v1/customers?filter[site_id]=66&page[number]=1&page[size]=20"},
+		{"", "/v1/customers?fields[customers]=name&filter[site_id]=55&page[number]=1&page[size]=20"},
+		{`(filter: {siteId: "66"})`, "/v1/customers?fields[customers]=name&filter[site_id]=66&page[number]=1&page[size]=20"},
 	} {
 		up.Reset()
 		srv.do(t, "{ customers"+c.args+" { totalCount } }", nil)

@@ -1,7 +1,6 @@
 package kajabi
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"reflect"
@@ -45,16 +44,14 @@ func (r *toMany) ids() []Identifier {
 }
 
 // decodeResource decodes one JSON:API resource object: attributes into attrs, relationships
-// into rels (both pointers), returning its id.
+// into rels (both pointers; rels may be nil), returning its id. It decodes in one pass
+// (jsonscan.go); the result is what encoding/json would give.
 func decodeResource(b []byte, attrs, rels any) (string, error) {
-	r := struct {
-		ID            string `json:"id"`
-		Attributes    any    `json:"attributes"`
-		Relationships any    `json:"relationships"`
-	}{Attributes: attrs, Relationships: rels}
-	err := json.Unmarshal(b, &r)
-	return r.ID, err
+	return resourceDecoder(b, attrs, rels)
 }
+
+// resourceDecoder is decodeResourceFast; tests swap in encoding/json to compare the two.
+var resourceDecoder = decodeResourceFast
 
 // ListOptions are the JSON:API paging parameters every list call shares.
 type ListOptions struct {

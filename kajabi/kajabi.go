@@ -12,7 +12,6 @@ package kajabi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -253,7 +252,7 @@ func getDocument[T any](ctx context.Context, c *Client, ep endpoint, query strin
 		return zero, nil, err
 	}
 	var doc document[T]
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if err := decodeDocument(body, &doc); err != nil {
 		return zero, nil, &DecodeError{Method: http.MethodGet, URL: redactURL(resp.Request.URL), Err: err}
 	}
 	return doc.Data, newResponse(resp, doc.Links, doc.Meta), nil

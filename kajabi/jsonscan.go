@@ -1,0 +1,554 @@
+package kajabi
+
+// A one-pass decoder for JSON:API documents. encoding/json decodes a resource twice over
+// (it scans each element to hand its bytes to UnmarshalJSON, which scans and decodes them
+// again through interface values), and decoding a page of customers was the largest cost
+// of a request (see bench/README). This decoder walks the bytes once, sets fields through
+// tables built once per type from the same `json` tags, and hands anything it does not
+// know to encoding/json, so the result is the one encoding/json gives: same fields, same
+// zero values, null leaving non-pointer fields alone, keys matched exactly or else
+// case-insensitively, unknown members ignored.
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+var errSyntax = errors.New("kajabi: malformed JSON")
+
+// scanner reads one JSON text. It never panics on malformed input: every method checks
+// its bounds and reports errSyntax.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next non-space byte without consuming it; 0 at the end.
+func (s *scanner) peek() byte {
+	s.ws()
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *scanner) expect(c byte) error {
+	if s.peek() != c {
+		return errSyntax
+	}
+	s.i++
+	return nil
+}
+
+// null consumes a null literal if one is next.
+func (s *scanner) null() bool {
+	if s.peek() == 'n' && bytes.HasPrefix(s.b[s.i:], []byte("null")) {
+		s.i += 4
+		return true
+	}
+	return false
+}
+
+// rawString returns the bytes between the quotes of the next string and whether they
+// hold an escape (skipString checks the escapes; str hands escaped strings to
+// encoding/json, which does).
+func (s *scanner) rawString() ([]byte, bool, error) {
+	if err := s.expect('"'); err != nil {
+		return nil, false, err
+	}
+	start, escaped := s.i, false
+	for s.i < len(s.b) {
+		switch c := s.b[s.i]; {
+		case c == '"':
+			raw := s.b[start:s.i]
+			s.i++
+			return raw, escaped, nil
+		case c == '\\':
+			escaped = true
+			s.i += 2
+		case c < 0x20:
+			return nil, false, errSyntax
+		default:
+			s.i++
+		}
+	}
+	return nil, false, errSyntax
+}
+
+// str reads a string value, unescaping it the way encoding/json does.
+func (s *scanner) str() (string, error) {
+	start := s.i
+	raw, escaped, err := s.rawString()
+	if err != nil {
+		return "", err
+	}
+	if !escaped && utf8.Valid(raw) {
+		return string(raw), nil
+	}
+	var out string
+	err = json.Unmarshal(s.b[start:s.i], &out)
+	return out, err
+}
+
+// skip consumes one value of any kind, checking its syntax as encoding/json would.
+func (s *scanner) skip() error {
+	switch c := s.peek(); c {
+	case '"':
+		return s.skipString()
+	case '{':
+		return s.object(func([]byte) error { return s.skip() })
+	case '[':
+		return s.array(s.skip)
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	default:
+		return s.number()
+	}
+}
+
+func (s *scanner) literal(lit string) error {
+	if !bytes.HasPrefix(s.b[s.i:], []byte(lit)) {
+		return errSyntax
+	}
+	s.i += len(lit)
+	return nil
+}
+
+// skipString consumes a string, checking its escapes.
+func (s *scanner) skipString() error {
+	raw, escaped, err := s.rawString()
+	if err != nil || !escaped {
+		return err
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++
+		if i >= len(raw) {
+			return errSyntax
+		}
+		switch raw[i] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		case 'u':
+			if i+4 >= len(raw) {
+				return errSyntax
+			}
+			for _, h := range raw[i+1 : i+5] {
+				if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+					return errSyntax
+				}
+			}
+			i += 4
+		default:
+			return errSyntax
+		}
+	}
+	return nil
+}
+
+// number consumes a number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *scanner) number() error {
+	b, i := s.b, s.i
+	digits := func() bool {
+		start := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		return i > start
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case !digits():
+		return errSyntax
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if !digits() {
+			return errSyntax
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return errSyntax
+		}
+	}
+	s.i = i
+	return nil
+}
+
+// raw consumes one value and returns its bytes.
+func (s *scanner) raw() ([]byte, error) {
+	s.ws()
+	start := s.i
+	if err := s.skip(); err != nil {
+		return nil, err
+	}
+	return s.b[start:s.i], nil
+}
+
+// object calls member for each key of the next object; member must consume the value.
+func (s *scanner) object(member func(key []byte) error) error {
+	if err := s.expect('{'); err != nil {
+		return err
+	}
+	if s.peek() == '}' {
+		s.i++
+		return nil
+	}
+	for {
+		kstart := s.i
+		key, escaped, err := s.rawString()
+		if err != nil {
+			return err
+		}
+		if escaped {
+			var k string
+			if err := json.Unmarshal(s.b[kstart:s.i], &k); err != nil {
+				return err
+			}
+			key = []byte(k)
+		}
+		if err := s.expect(':'); err != nil {
+			return err
+		}
+		if err := member(key); err != nil {
+			return err
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+			s.ws()
+		case '}':
+			s.i++
+			return nil
+		default:
+			return errSyntax
+		}
+	}
+}
+
+// array calls elem for each element of the next array; elem must consume the value.
+func (s *scanner) array(elem func() error) error {
+	if err := s.expect('['); err != nil {
+		return err
+	}
+	if s.peek() == ']' {
+		s.i++
+		return nil
+	}
+	for {
+		if err := elem(); err != nil {
+			return err
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return nil
+		default:
+			return errSyntax
+		}
+	}
+}
+
+// structDecoder sets the fields of one struct type from a JSON object.
+type structDecoder struct {
+	fields []fieldDecoder
+	byName map[string]int
+}
+
+type fieldDecoder struct {
+	name  string
+	index int
+	set   func(s *scanner, v reflect.Value) error
+}
+
+var structDecoders sync.Map // reflect.Type -> *structDecoder
+
+var (
+	timeType        = reflect.TypeFor[time.Time]()
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textType        = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+func structDecoderOf(t reflect.Type) *structDecoder {
+	if d, ok := structDecoders.Load(t); ok {
+		return d.(*structDecoder)
+	}
+	d := &structDecoder{byName: map[string]int{}}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() || f.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		d.byName[name] = len(d.fields)
+		d.fields = append(d.fields, fieldDecoder{name: name, index: i, set: valueSetter(f.Type)})
+	}
+	structDecoders.Store(t, d)
+	return d
+}
+
+// field finds a member's field as encoding/json does: an exact match, else one that
+// matches ignoring case.
+func (d *structDecoder) field(key []byte) *fieldDecoder {
+	if i, ok := d.byName[string(key)]; ok {
+		return &d.fields[i]
+	}
+	for i := range d.fields {
+		if strings.EqualFold(d.fields[i].name, string(key)) {
+			return &d.fields[i]
+		}
+	}
+	return nil
+}
+
+// decode sets the fields of the struct v (addressable) from the next object.
+func (d *structDecoder) decode(s *scanner, v reflect.Value) error {
+	return s.object(func(key []byte) error {
+		f := d.field(key)
+		if f == nil {
+			return s.skip()
+		}
+		return f.set(s, v.Field(f.index))
+	})
+}
+
+// valueSetter returns how to decode a value of type t into an addressable reflect.Value.
+// Kinds it does not handle itself go to encoding/json, value by value.
+func valueSetter(t reflect.Type) func(*scanner, reflect.Value) error {
+	switch {
+	case t == timeType:
+		return func(s *scanner, v reflect.Value) error {
+			raw, err := s.raw()
+			if err != nil || bytes.Equal(raw, []byte("null")) {
+				return err
+			}
+			return v.Addr().Interface().(*time.Time).UnmarshalJSON(raw)
+		}
+	case reflect.PointerTo(t).Implements(unmarshalerType):
+		// The document was checked whole before decoding began (json.Unmarshal does that
+		// before it calls document.UnmarshalJSON), so the value's bytes go straight in.
+		return func(s *scanner, v reflect.Value) error {
+			raw, err := s.raw()
+			if err != nil {
+				return err
+			}
+			return v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(raw)
+		}
+	case reflect.PointerTo(t).Implements(textType):
+		return stdSetter
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return func(s *scanner, v reflect.Value) error {
+			if s.null() {
+				return nil
+			}
+			if s.peek() != '"' {
+				return stdSetter(s, v)
+			}
+			str, err := s.str()
+			if err == nil {
+				v.SetString(str)
+			}
+			return err
+		}
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return func(s *scanner, v reflect.Value) error {
+			if s.null() {
+				return nil
+			}
+			start := s.i
+			raw, err := s.raw()
+			if err != nil {
+				return err
+			}
+			n, err := strconv.ParseInt(string(raw), 10, t.Bits())
+			if err != nil {
+				s.i = start
+				return stdSetter(s, v)
+			}
+			v.SetInt(n)
+			return nil
+		}
+	case reflect.Bool:
+		return func(s *scanner, v reflect.Value) error {
+			switch {
+			case s.null():
+			case bytes.HasPrefix(s.b[s.i:], []byte("true")):
+				s.i += 4
+				v.SetBool(true)
+			case bytes.HasPrefix(s.b[s.i:], []byte("false")):
+				s.i += 5
+				v.SetBool(false)
+			default:
+				return stdSetter(s, v)
+			}
+			return nil
+		}
+	case reflect.Pointer:
+		elem := t.Elem()
+		set := valueSetter(elem)
+		return func(s *scanner, v reflect.Value) error {
+			if s.null() {
+				v.SetZero()
+				return nil
+			}
+			if v.IsNil() {
+				v.Set(reflect.New(elem))
+			}
+			return set(s, v.Elem())
+		}
+	case reflect.Struct:
+		return func(s *scanner, v reflect.Value) error {
+			if s.null() {
+				return nil
+			}
+			if s.peek() != '{' {
+				return stdSetter(s, v)
+			}
+			return structDecoderOf(t).decode(s, v)
+		}
+	case reflect.Slice:
+		elem := t.Elem()
+		set := valueSetter(elem)
+		return func(s *scanner, v reflect.Value) error {
+			if s.null() {
+				v.SetZero()
+				return nil
+			}
+			if s.peek() != '[' {
+				return stdSetter(s, v)
+			}
+			out := reflect.MakeSlice(t, 0, 4)
+			err := s.array(func() error {
+				out = reflect.Append(out, reflect.Zero(elem))
+				return set(s, out.Index(out.Len()-1))
+			})
+			if err == nil {
+				v.Set(out)
+			}
+			return err
+		}
+	}
+	return stdSetter
+}
+
+// stdSetter hands one value to encoding/json.
+func stdSetter(s *scanner, v reflect.Value) error {
+	raw, err := s.raw()
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v.Addr().Interface())
+}
+
+// decodeInto decodes the next value into the value p points at.
+func decodeInto(s *scanner, p any) error {
+	v := reflect.ValueOf(p)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return fmt.Errorf("kajabi: decode into %T", p)
+	}
+	return valueSetter(v.Elem().Type())(s, v.Elem())
+}
+
+// decodeResourceFast decodes one JSON:API resource object held in b: attributes into
+// attrs, relationships into rels (pointers to structs; rels may be nil), returning its id.
+func decodeResourceFast(b []byte, attrs, rels any) (string, error) {
+	s := &scanner{b: b}
+	var id string
+	err := s.object(func(key []byte) error {
+		switch {
+		case string(key) == "id" || strings.EqualFold(string(key), "id"):
+			if s.null() {
+				return nil
+			}
+			return decodeInto(s, &id)
+		case string(key) == "attributes" || strings.EqualFold(string(key), "attributes"):
+			return decodeInto(s, attrs)
+		case rels != nil && (string(key) == "relationships" || strings.EqualFold(string(key), "relationships")):
+			return decodeInto(s, rels)
+		}
+		return s.skip()
+	})
+	if err == nil {
+		if s.ws(); s.i != len(b) {
+			err = errSyntax
+		}
+	}
+	return id, err
+}
+
+// decodeDocument decodes a whole JSON:API document in one pass, checking its syntax on
+// the way: the primary data (each resource through its own UnmarshalJSON), links and
+// meta. A malformed body is an error that says where.
+func decodeDocument[T any](b []byte, d *document[T]) error {
+	s := &scanner{b: b}
+	var err error
+	if !s.null() {
+		err = s.object(func(key []byte) error {
+			switch k := string(key); {
+			case k == "data" || strings.EqualFold(k, "data"):
+				return decodeInto(s, &d.Data)
+			case k == "links" || strings.EqualFold(k, "links"):
+				return decodeInto(s, &d.Links)
+			case k == "meta" || strings.EqualFold(k, "meta"):
+				return decodeInto(s, &d.Meta)
+			}
+			return s.skip()
+		})
+	}
+	if err == nil {
+		if s.ws(); s.i != len(b) {
+			err = errSyntax
+		}
+	}
+	if errors.Is(err, errSyntax) {
+		return fmt.Errorf("%w at offset %d", errSyntax, s.i)
+	}
+	return err
+}
+
+// UnmarshalJSON lets json.Unmarshal use decodeDocument too.
+func (d *document[T]) UnmarshalJSON(b []byte) error { return decodeDocument(b, d) }
