@@ -39,6 +39,9 @@ type config struct {
 	KajabiAccessToken  string
 	KajabiSiteID       string
 	KajabiTimeout      time.Duration
+	KajabiMaxInflight  int     // process-wide Kajabi calls in flight; 0 is unlimited
+	KajabiMaxRPS       float64 // process-wide Kajabi calls a second; 0 is unlimited
+	KajabiRetries      int     // attempts per Kajabi read; 1 turns retries off
 
 	CacheTTL           time.Duration // 0 turns the shared cache off
 	RequestConcurrency int
@@ -74,6 +77,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		KajabiAccessToken:  env.str("KAJABI_ACCESS_TOKEN", ""),
 		KajabiSiteID:       env.str("KAJABI_SITE_ID", ""),
 		KajabiTimeout:      env.duration("KAJABI_TIMEOUT", 15*time.Second),
+		KajabiMaxInflight:  int(env.int64("KAJABI_MAX_INFLIGHT", int64(kajabi.DefaultLimits.Concurrency))),
+		KajabiMaxRPS:       env.float("KAJABI_MAX_RPS", kajabi.DefaultLimits.Rate),
+		KajabiRetries:      int(env.int64("KAJABI_RETRIES", int64(kajabi.DefaultRetryPolicy.MaxAttempts))),
 		CacheTTL:           env.duration("CACHE_TTL", time.Minute),
 		RequestConcurrency: int(env.int64("REQUEST_CONCURRENCY", 64)),
 		SandboxCustomers:   int(env.int64("SANDBOX_CUSTOMERS", 5000)),
@@ -93,6 +99,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.KajabiBaseURL, "kajabi-base-url", c.KajabiBaseURL, "Kajabi API base URL (KAJABI_BASE_URL)")
 	fs.StringVar(&c.KajabiSiteID, "kajabi-site-id", c.KajabiSiteID, "default site for customer queries (KAJABI_SITE_ID)")
 	fs.DurationVar(&c.KajabiTimeout, "kajabi-timeout", c.KajabiTimeout, "timeout of one Kajabi call (KAJABI_TIMEOUT)")
+	fs.IntVar(&c.KajabiMaxInflight, "kajabi-max-inflight", c.KajabiMaxInflight, "Kajabi calls in flight, process-wide; 0 is unlimited (KAJABI_MAX_INFLIGHT)")
+	fs.Float64Var(&c.KajabiMaxRPS, "kajabi-max-rps", c.KajabiMaxRPS, "Kajabi calls a second, process-wide; 0 is unlimited (KAJABI_MAX_RPS)")
+	fs.IntVar(&c.KajabiRetries, "kajabi-retries", c.KajabiRetries, "attempts per Kajabi read, 1 for no retries (KAJABI_RETRIES)")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", c.CacheTTL, "how long sites, products and offers are shared across requests; 0 turns it off (CACHE_TTL)")
 	fs.IntVar(&c.SandboxCustomers, "sandbox-customers", c.SandboxCustomers, "customers in the sandbox (SANDBOX_CUSTOMERS)")
 	fs.DurationVar(&c.SandboxLatency, "sandbox-latency", c.SandboxLatency, "latency the sandbox adds per call (SANDBOX_LATENCY)")
@@ -109,6 +118,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.KajabiBaseURL != "" && c.KajabiAccessToken == "" && c.KajabiClientID == "" && c.AuthMode != authPassthrough {
 		return c, errors.New("KAJABI_BASE_URL is set but no credentials are: set KAJABI_ACCESS_TOKEN or KAJABI_CLIENT_ID/KAJABI_CLIENT_SECRET, or AUTH_MODE=passthrough to forward callers' tokens")
+	}
+	if c.KajabiMaxRPS < 0 || c.KajabiMaxInflight < 0 || c.KajabiRetries < 0 {
+		return c, errors.New("KAJABI_MAX_RPS, KAJABI_MAX_INFLIGHT and KAJABI_RETRIES cannot be negative")
 	}
 	if c.SandboxFaultRate < 0 || c.SandboxFaultRate > 1 {
 		return c, fmt.Errorf("SANDBOX_FAULT_RATE must be between 0 and 1, got %v", c.SandboxFaultRate)
@@ -157,16 +169,12 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 			Str("authMode", cfg.AuthMode).Str("environment", cfg.Environment).
 			Msg("no Kajabi credentials: serving the embedded Kajabi sandbox (also at /sandbox/)")
 		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb))
-		client, err = kajabi.NewClient(
-			kajabi.WithBaseURL(sandboxURL),
-			cfg.sandboxAuth(),
-			kajabi.WithHTTPClient(tel.HTTPClient(kajabi.NewHTTPClient(cfg.KajabiTimeout))), kajabi.WithObserver(tel.KajabiObserver()),
-		)
+		client, err = kajabi.NewClient(append(cfg.kajabiOptions(tel), kajabi.WithBaseURL(sandboxURL), cfg.sandboxAuth())...)
 		if err != nil {
 			return err
 		}
 	} else {
-		opts := []kajabi.Option{kajabi.WithHTTPClient(tel.HTTPClient(kajabi.NewHTTPClient(cfg.KajabiTimeout))), kajabi.WithObserver(tel.KajabiObserver())}
+		opts := cfg.kajabiOptions(tel)
 		if cfg.KajabiBaseURL != "" {
 			opts = append(opts, kajabi.WithBaseURL(cfg.KajabiBaseURL))
 		}
@@ -264,6 +272,17 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// kajabiOptions are the client settings common to every mode: transport and timeout,
+// telemetry, and the process-wide protections toward Kajabi.
+func (c config) kajabiOptions(tel *telemetry.T) []kajabi.Option {
+	return []kajabi.Option{
+		kajabi.WithHTTPClient(tel.HTTPClient(kajabi.NewHTTPClient(c.KajabiTimeout))),
+		kajabi.WithObserver(tel.KajabiObserver()),
+		kajabi.WithLimits(kajabi.Limits{Concurrency: c.KajabiMaxInflight, Rate: c.KajabiMaxRPS, Burst: max(1, int(c.KajabiMaxRPS))}),
+		kajabi.WithRetry(kajabi.RetryPolicy{MaxAttempts: c.KajabiRetries}),
+	}
 }
 
 // serveLoopback serves h on an ephemeral loopback port, so the client reaches the sandbox
