@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -135,6 +136,11 @@ func main() {
 		os.Exit(2)
 	}
 	logger := newLogger(cfg)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft heap limit makes the GC work harder as the heap nears it, so resident memory
+		// stays bounded under bursts instead of following GOGC's doubling; GOMEMLIMIT overrides.
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg, logger, nil); err != nil {
@@ -142,6 +148,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// defaultMemoryLimit is the soft Go heap limit when GOMEMLIMIT is not set.
+const defaultMemoryLimit = 64 << 20
 
 // run serves until ctx ends, then shuts down gracefully. ready, when not nil, receives the
 // address the server listens on.

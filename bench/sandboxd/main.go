@@ -1,0 +1,137 @@
+// Command sandboxd serves the Kajabi sandbox on its own loopback port, so the facade,
+// GraphQL Mesh and the raw REST baseline of the bench harness all hit the same upstream.
+//
+// Besides Kajabi's own paths it answers two paths that are not part of Kajabi's API and
+// exist only for the harness:
+//
+//	GET  /_stats             {"calls":N,"tokenCalls":N,"bytes":N,"byPath":{...}}: API calls
+//	                         answered so far (token requests counted apart) and the body bytes
+//	                         they carried
+//	POST /_latency?d=20ms    change the latency added to every call
+//
+// It prints "sandboxd: http://127.0.0.1:PORT" on stdout once it listens.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/kajabi-graphql/facade/kajabi/sandbox"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (loopback only)")
+	customers := flag.Int("customers", 5000, "customers in the data set")
+	seed := flag.Int64("seed", 0, "data set seed; 0 is the fixed default")
+	latency := flag.Duration("latency", 0, "latency added to every call")
+	flag.Parse()
+
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil || !net.ParseIP(host).IsLoopback() {
+		fmt.Fprintf(os.Stderr, "sandboxd: -listen must be a loopback address, got %q\n", *listen)
+		os.Exit(2)
+	}
+	sb := sandbox.New(sandbox.Options{Customers: *customers, Seed: *seed, Latency: *latency})
+	st := &stats{byPath: map[string]int64{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_stats", st.serve)
+	mux.HandleFunc("POST /_latency", func(w http.ResponseWriter, r *http.Request) {
+		d, err := time.ParseDuration(r.URL.Query().Get("d"))
+		if err != nil || d < 0 {
+			http.Error(w, "d must be a duration such as 20ms", http.StatusBadRequest)
+			return
+		}
+		sb.SetLatency(d)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.Handle("/", st.count(sb))
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandboxd:", err)
+		os.Exit(1)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	fmt.Printf("sandboxd: http://%s\n", ln.Addr())
+	go func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		_ = srv.Close()
+	}()
+	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+		fmt.Fprintln(os.Stderr, "sandboxd:", err)
+		os.Exit(1)
+	}
+}
+
+// stats counts the calls the sandbox answers. The per-path counts group ids away
+// (/v1/contacts/{id}) so the map stays small however long the run.
+type stats struct {
+	calls, tokenCalls, bytes atomic.Int64
+
+	mu     sync.Mutex
+	byPath map[string]int64
+}
+
+func (s *stats) count(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cw := &countingWriter{ResponseWriter: w}
+		next.ServeHTTP(cw, r)
+		if r.URL.Path == "/v1/oauth/token" {
+			s.tokenCalls.Add(1)
+			return
+		}
+		s.calls.Add(1)
+		s.bytes.Add(cw.n)
+		key := pathPattern(r.URL.Path)
+		s.mu.Lock()
+		s.byPath[key]++
+		s.mu.Unlock()
+	})
+}
+
+func (s *stats) serve(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	byPath := make(map[string]int64, len(s.byPath))
+	for k, v := range s.byPath {
+		byPath[k] = v
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"calls": s.calls.Load(), "tokenCalls": s.tokenCalls.Load(), "bytes": s.bytes.Load(), "byPath": byPath,
+	})
+}
+
+// pathPattern replaces the id segments of a Kajabi path with {id}.
+func pathPattern(p string) string {
+	seg := strings.Split(p, "/")
+	for i, s := range seg {
+		if i >= 3 && s != "relationships" && s != "offers" && s != "tags" && s != "products" {
+			seg[i] = "{id}"
+		}
+	}
+	return strings.Join(seg, "/")
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(b)
+	c.n += int64(n)
+	return n, err
+}
