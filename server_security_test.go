@@ -39,13 +39,7 @@ func TestLoadConfigSecurity(t *testing.T) {
 		}
 		return m
 	}
-	tests := []struct {
-		name    string
-		env     map[string]string
-		args    []string
-		wantErr string
-		check   func(config) bool
-	}{
+	runConfigCases(t, []configCase{
 		{"sandbox: open, development, everything on", nil, nil, "", func(c config) bool {
 			return c.AuthMode == authOpen && c.Environment == envDevelopment && c.Introspection && c.FieldSuggestions &&
 				c.GraphiQL && c.CSRFPrevention && c.PersistedQueries && c.guardsHost() && c.RequestTimeout.Seconds() == 20 &&
@@ -95,21 +89,7 @@ func TestLoadConfigSecurity(t *testing.T) {
 		}},
 		{"allow-list", map[string]string{"OPERATION_ALLOWLIST": allowlist}, nil, "", func(c config) bool { return c.Allowlist.Len() == 1 }},
 		{"stale allow-list", map[string]string{"OPERATION_ALLOWLIST": badAllowlist}, nil, "OPERATION_ALLOWLIST", nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := loadConfig(tt.args, func(k string) string { return tt.env[k] })
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("got %v, want an error mentioning %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || !tt.check(c) {
-				t.Errorf("got %+v, %v", c.security, err)
-			}
-		})
-	}
+	})
 }
 
 // post sends a GraphQL POST with extra headers and returns the status and body.

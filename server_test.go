@@ -209,13 +209,7 @@ func TestWrongAccessTokenAgainstSandboxURL(t *testing.T) {
 }
 
 func TestLoadConfig(t *testing.T) {
-	tests := []struct {
-		name    string
-		env     map[string]string
-		args    []string
-		wantErr string
-		check   func(config) bool
-	}{
+	runConfigCases(t, []configCase{
 		{"defaults are the sandbox on loopback", nil, nil, "",
 			func(c config) bool {
 				return c.sandboxMode() && c.ListenAddr == "127.0.0.1:8080" && c.SandboxCustomers == 5000
@@ -233,8 +227,22 @@ func TestLoadConfig(t *testing.T) {
 		{"base URL without credentials", map[string]string{"KAJABI_BASE_URL": "http://127.0.0.1:1"}, nil, "no credentials", nil},
 		{"malformed duration", map[string]string{"SANDBOX_LATENCY": "fast"}, nil, "SANDBOX_LATENCY", nil},
 		{"fault rate out of range", map[string]string{"SANDBOX_FAULT_RATE": "2"}, nil, "SANDBOX_FAULT_RATE", nil},
-	}
-	for _, tt := range tests {
+	})
+}
+
+// configCase is one environment (and flags) given to loadConfig: either the error it must
+// give, or a check of the config it must build.
+type configCase struct {
+	name    string
+	env     map[string]string
+	args    []string
+	wantErr string
+	check   func(config) bool
+}
+
+func runConfigCases(t *testing.T, cases []configCase) {
+	t.Helper()
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := loadConfig(tt.args, func(k string) string { return tt.env[k] })
 			if tt.wantErr != "" {

@@ -20,16 +20,7 @@ const versionPath = "/v1/version"
 // open breaker fails it at once), and is never shared with another caller's GET.
 func (c *Client) Version(ctx context.Context) (*APIVersion, error) {
 	rawURL := c.url(versionPath, "")
-	cl := &call{method: http.MethodGet, pattern: versionPath, url: rawURL,
-		newRequest: func(ctx context.Context) (*http.Request, error) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-			if err != nil {
-				return nil, err
-			}
-			req.Header.Set("Accept", mediaType)
-			req.Header.Set("User-Agent", c.userAgent)
-			return req, nil
-		}}
+	cl := c.getCall(versionPath, rawURL, rawURL, "") // no token: the version needs none
 	resp, body, err := c.send(ctx, ctx.Deadline, cl)
 	if err != nil {
 		return nil, err
