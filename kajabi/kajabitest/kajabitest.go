@@ -49,7 +49,7 @@ type Request struct {
 	Path     string // unescaped, as in url.URL.Path
 	RawQuery string
 	Header   http.Header
-	Status   int // 0 while the answer is still being written
+	Status   int // 0 until the answer's status is written
 }
 
 // exchange is a recorded request and the response it got.
@@ -166,7 +166,13 @@ func (u *Upstream) serve(w http.ResponseWriter, r *http.Request) {
 	u.exchanges = append(u.exchanges, x)
 	u.mu.Unlock()
 
-	cw := &captureWriter{ResponseWriter: w}
+	// The status is recorded as soon as it is written: the client can read the whole
+	// answer and ask Requests() before this handler's deferred bookkeeping has run.
+	cw := &captureWriter{ResponseWriter: w, onStatus: func(code int) {
+		u.mu.Lock()
+		x.req.Status = code
+		u.mu.Unlock()
+	}}
 	defer func() {
 		if p := recover(); p != nil {
 			// net/http drops the connection: there is no response to record or check.
@@ -201,11 +207,13 @@ type captureWriter struct {
 	header    http.Header
 	body      bytes.Buffer
 	truncated bool
+	onStatus  func(int)
 }
 
 func (c *captureWriter) WriteHeader(code int) {
 	if c.status == 0 && code >= 200 {
 		c.status, c.header = code, c.ResponseWriter.Header().Clone()
+		c.onStatus(code)
 	}
 	c.ResponseWriter.WriteHeader(code)
 }
