@@ -36,7 +36,9 @@ type Contact struct {
 }
 
 // UnmarshalJSON decodes a JSON:API contact resource.
-func (c *Contact) UnmarshalJSON(b []byte) error {
+func (c *Contact) UnmarshalJSON(b []byte) error { return decodeWhole(b, c) }
+
+func (c *Contact) decodeFrom(s *scanner) error {
 	type attributes Contact
 	var rel struct {
 		Site     *toOne  `json:"site"`
@@ -44,7 +46,7 @@ func (c *Contact) UnmarshalJSON(b []byte) error {
 		Tags     *toMany `json:"tags"`
 		Offers   *toMany `json:"offers"`
 	}
-	id, err := decodeResource(b, (*attributes)(c), &rel)
+	id, err := readResource(s, (*attributes)(c), &rel)
 	if err != nil {
 		return err
 	}

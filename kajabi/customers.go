@@ -42,7 +42,9 @@ type Socials struct {
 }
 
 // UnmarshalJSON decodes a JSON:API customer resource.
-func (c *Customer) UnmarshalJSON(b []byte) error {
+func (c *Customer) UnmarshalJSON(b []byte) error { return decodeWhole(b, c) }
+
+func (c *Customer) decodeFrom(s *scanner) error {
 	type attributes Customer // drops this method
 	var rel struct {
 		Contact  *toOne  `json:"contact"`
@@ -50,7 +52,7 @@ func (c *Customer) UnmarshalJSON(b []byte) error {
 		Products *toMany `json:"products"`
 		Offers   *toMany `json:"offers"`
 	}
-	id, err := decodeResource(b, (*attributes)(c), &rel)
+	id, err := readResource(s, (*attributes)(c), &rel)
 	if err != nil {
 		return err
 	}

@@ -43,15 +43,10 @@ func (r *toMany) ids() []Identifier {
 	return r.Data
 }
 
-// decodeResource decodes one JSON:API resource object: attributes into attrs, relationships
-// into rels (both pointers; rels may be nil), returning its id. It decodes in one pass
-// (jsonscan.go); the result is what encoding/json would give.
-func decodeResource(b []byte, attrs, rels any) (string, error) {
-	return resourceDecoder(b, attrs, rels)
-}
-
-// resourceDecoder is decodeResourceFast; tests swap in encoding/json to compare the two.
-var resourceDecoder = decodeResourceFast
+// readResource reads one JSON:API resource object from s: attributes into attrs,
+// relationships into rels (both pointers; rels may be nil), returning its id. It is
+// scanResource (jsonscan.go, one pass); tests swap in encoding/json to compare the two.
+var readResource = scanResource
 
 // ListOptions are the JSON:API paging parameters every list call shares.
 type ListOptions struct {

@@ -69,40 +69,65 @@ func (s *scanner) null() bool {
 	return false
 }
 
-// rawString returns the bytes between the quotes of the next string and whether they
-// hold an escape (skipString checks the escapes; str hands escaped strings to
-// encoding/json, which does).
-func (s *scanner) rawString() ([]byte, bool, error) {
-	if err := s.expect('"'); err != nil {
-		return nil, false, err
+// stringByte classifies the bytes of a JSON string: plain ASCII goes on, anything else
+// ends the fast loop of rawString.
+var stringByte = func() (t [256]uint8) {
+	for c := range 0x20 {
+		t[c] = byteControl
 	}
-	start, escaped := s.i, false
-	for s.i < len(s.b) {
-		switch c := s.b[s.i]; {
-		case c == '"':
-			raw := s.b[start:s.i]
-			s.i++
-			return raw, escaped, nil
-		case c == '\\':
+	t['"'], t['\\'] = byteQuote, byteEscape
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = byteNonASCII
+	}
+	return t
+}()
+
+const (
+	bytePlain = iota
+	byteQuote
+	byteEscape
+	byteControl
+	byteNonASCII
+)
+
+// rawString returns the bytes between the quotes of the next string and whether they
+// hold an escape or need a UTF-8 check (skipString checks the escapes; str hands escaped
+// strings to encoding/json, which does).
+func (s *scanner) rawString() (raw []byte, escaped, nonASCII bool, err error) {
+	if err := s.expect('"'); err != nil {
+		return nil, false, false, err
+	}
+	b, i, start := s.b, s.i, s.i
+	for i < len(b) {
+		switch stringByte[b[i]] {
+		case bytePlain:
+			i++
+		case byteQuote:
+			s.i = i + 1
+			return b[start:i], escaped, nonASCII, nil
+		case byteEscape:
 			escaped = true
-			s.i += 2
-		case c < 0x20:
-			return nil, false, errSyntax
+			i += 2
+		case byteNonASCII:
+			nonASCII = true
+			i++
 		default:
-			s.i++
+			s.i = i
+			return nil, false, false, errSyntax
 		}
 	}
-	return nil, false, errSyntax
+	s.i = i
+	return nil, false, false, errSyntax
 }
 
 // str reads a string value, unescaping it the way encoding/json does.
 func (s *scanner) str() (string, error) {
 	start := s.i
-	raw, escaped, err := s.rawString()
+	raw, escaped, nonASCII, err := s.rawString()
 	if err != nil {
 		return "", err
 	}
-	if !escaped && utf8.Valid(raw) {
+	if !escaped && (!nonASCII || utf8.Valid(raw)) {
 		return string(raw), nil
 	}
 	var out string
@@ -140,7 +165,7 @@ func (s *scanner) literal(lit string) error {
 
 // skipString consumes a string, checking its escapes.
 func (s *scanner) skipString() error {
-	raw, escaped, err := s.rawString()
+	raw, escaped, _, err := s.rawString()
 	if err != nil || !escaped {
 		return err
 	}
@@ -230,11 +255,11 @@ func (s *scanner) object(member func(key []byte) error) error {
 	}
 	for {
 		kstart := s.i
-		key, escaped, err := s.rawString()
+		key, escaped, nonASCII, err := s.rawString()
 		if err != nil {
 			return err
 		}
-		if escaped {
+		if escaped || nonASCII {
 			var k string
 			if err := json.Unmarshal(s.b[kstart:s.i], &k); err != nil {
 				return err
@@ -297,11 +322,32 @@ type fieldDecoder struct {
 	set   func(s *scanner, v reflect.Value) error
 }
 
-var structDecoders sync.Map // reflect.Type -> *structDecoder
+var (
+	structDecoders sync.Map // reflect.Type -> *structDecoder
+	setters        sync.Map // reflect.Type -> setter
+)
+
+// setter decodes the next value into an addressable reflect.Value.
+type setter = func(*scanner, reflect.Value) error
+
+// setterOf is valueSetter, built once per type.
+func setterOf(t reflect.Type) setter {
+	if f, ok := setters.Load(t); ok {
+		return f.(setter)
+	}
+	f, _ := setters.LoadOrStore(t, valueSetter(t))
+	return f.(setter)
+}
+
+// resource is implemented by the JSON:API resource types (Customer, Contact, ...):
+// decodeFrom reads one resource object straight from the document's scanner, so a page
+// of them is read in one pass rather than each resource's bytes twice.
+type resource interface{ decodeFrom(s *scanner) error }
 
 var (
 	timeType        = reflect.TypeFor[time.Time]()
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	resourceType    = reflect.TypeFor[resource]()
 	textType        = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
@@ -356,8 +402,12 @@ func (d *structDecoder) decode(s *scanner, v reflect.Value) error {
 
 // valueSetter returns how to decode a value of type t into an addressable reflect.Value.
 // Kinds it does not handle itself go to encoding/json, value by value.
-func valueSetter(t reflect.Type) func(*scanner, reflect.Value) error {
+func valueSetter(t reflect.Type) setter {
 	switch {
+	case reflect.PointerTo(t).Implements(resourceType):
+		return func(s *scanner, v reflect.Value) error {
+			return v.Addr().Interface().(resource).decodeFrom(s)
+		}
 	case t == timeType:
 		return func(s *scanner, v reflect.Value) error {
 			raw, err := s.raw()
@@ -441,6 +491,8 @@ func valueSetter(t reflect.Type) func(*scanner, reflect.Value) error {
 			return set(s, v.Elem())
 		}
 	case reflect.Struct:
+		// Looked up on first use: a type that refers to itself would otherwise recurse here.
+		decoder := sync.OnceValue(func() *structDecoder { return structDecoderOf(t) })
 		return func(s *scanner, v reflect.Value) error {
 			if s.null() {
 				return nil
@@ -448,11 +500,10 @@ func valueSetter(t reflect.Type) func(*scanner, reflect.Value) error {
 			if s.peek() != '{' {
 				return stdSetter(s, v)
 			}
-			return structDecoderOf(t).decode(s, v)
+			return decoder().decode(s, v)
 		}
 	case reflect.Slice:
-		elem := t.Elem()
-		set := valueSetter(elem)
+		set := valueSetter(t.Elem())
 		return func(s *scanner, v reflect.Value) error {
 			if s.null() {
 				v.SetZero()
@@ -461,10 +512,13 @@ func valueSetter(t reflect.Type) func(*scanner, reflect.Value) error {
 			if s.peek() != '[' {
 				return stdSetter(s, v)
 			}
-			out := reflect.MakeSlice(t, 0, 4)
+			out := reflect.New(t).Elem() // addressable, so it can grow in place
+			out.Set(reflect.MakeSlice(t, 0, 4))
 			err := s.array(func() error {
-				out = reflect.Append(out, reflect.Zero(elem))
-				return set(s, out.Index(out.Len()-1))
+				n := out.Len()
+				out.Grow(1)
+				out.SetLen(n + 1)
+				return set(s, out.Index(n))
 			})
 			if err == nil {
 				v.Set(out)
@@ -490,13 +544,24 @@ func decodeInto(s *scanner, p any) error {
 	if v.Kind() != reflect.Pointer || v.IsNil() {
 		return fmt.Errorf("kajabi: decode into %T", p)
 	}
-	return valueSetter(v.Elem().Type())(s, v.Elem())
+	return setterOf(v.Elem().Type())(s, v.Elem())
 }
 
-// decodeResourceFast decodes one JSON:API resource object held in b: attributes into
-// attrs, relationships into rels (pointers to structs; rels may be nil), returning its id.
-func decodeResourceFast(b []byte, attrs, rels any) (string, error) {
+// decodeWhole decodes a resource that is the whole of b (its UnmarshalJSON).
+func decodeWhole(b []byte, r resource) error {
 	s := &scanner{b: b}
+	err := r.decodeFrom(s)
+	if err == nil {
+		if s.ws(); s.i != len(b) {
+			err = errSyntax
+		}
+	}
+	return err
+}
+
+// scanResource reads one JSON:API resource object: attributes into attrs, relationships
+// into rels (pointers to structs; rels may be nil), returning its id.
+func scanResource(s *scanner, attrs, rels any) (string, error) {
 	var id string
 	err := s.object(func(key []byte) error {
 		switch {
@@ -512,16 +577,11 @@ func decodeResourceFast(b []byte, attrs, rels any) (string, error) {
 		}
 		return s.skip()
 	})
-	if err == nil {
-		if s.ws(); s.i != len(b) {
-			err = errSyntax
-		}
-	}
 	return id, err
 }
 
 // decodeDocument decodes a whole JSON:API document in one pass, checking its syntax on
-// the way: the primary data (each resource through its own UnmarshalJSON), links and
+// the way: the primary data (each resource through its decodeFrom), links and
 // meta. A malformed body is an error that says where.
 func decodeDocument[T any](b []byte, d *document[T]) error {
 	s := &scanner{b: b}

@@ -33,8 +33,14 @@ type plainDocument[T any] document[T]
 func decodeBoth[T any](t *testing.T, body []byte) (fast, std document[T], fastErr, stdErr error) {
 	t.Helper()
 	fastErr = decodeDocument(body, &fast)
-	resourceDecoder = stdDecodeResource
-	defer func() { resourceDecoder = decodeResourceFast }()
+	readResource = func(s *scanner, attrs, rels any) (string, error) {
+		raw, err := s.raw()
+		if err != nil {
+			return "", err
+		}
+		return stdDecodeResource(raw, attrs, rels)
+	}
+	defer func() { readResource = scanResource }()
 	var p plainDocument[T]
 	stdErr = json.Unmarshal(body, &p)
 	return fast, document[T](p), fastErr, stdErr

@@ -32,13 +32,15 @@ type Offer struct {
 }
 
 // UnmarshalJSON decodes a JSON:API offer resource.
-func (o *Offer) UnmarshalJSON(b []byte) error {
+func (o *Offer) UnmarshalJSON(b []byte) error { return decodeWhole(b, o) }
+
+func (o *Offer) decodeFrom(s *scanner) error {
 	type attributes Offer
 	var rel struct {
 		Site     *toOne  `json:"site"`
 		Products *toMany `json:"products"`
 	}
-	id, err := decodeResource(b, (*attributes)(o), &rel)
+	id, err := readResource(s, (*attributes)(o), &rel)
 	o.ID, o.Site, o.Products = id, rel.Site.id(), rel.Products.ids()
 	return err
 }

@@ -26,12 +26,14 @@ type Product struct {
 }
 
 // UnmarshalJSON decodes a JSON:API product resource.
-func (p *Product) UnmarshalJSON(b []byte) error {
+func (p *Product) UnmarshalJSON(b []byte) error { return decodeWhole(b, p) }
+
+func (p *Product) decodeFrom(s *scanner) error {
 	type attributes Product
 	var rel struct {
 		Site *toOne `json:"site"`
 	}
-	id, err := decodeResource(b, (*attributes)(p), &rel)
+	id, err := readResource(s, (*attributes)(p), &rel)
 	p.ID, p.Site = id, rel.Site.id()
 	return err
 }

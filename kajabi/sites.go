@@ -18,10 +18,12 @@ type Site struct {
 }
 
 // UnmarshalJSON decodes a JSON:API site resource.
-func (s *Site) UnmarshalJSON(b []byte) error {
+func (st *Site) UnmarshalJSON(b []byte) error { return decodeWhole(b, st) }
+
+func (st *Site) decodeFrom(s *scanner) error {
 	type attributes Site
-	id, err := decodeResource(b, (*attributes)(s), nil)
-	s.ID = id
+	id, err := readResource(s, (*attributes)(st), nil)
+	st.ID = id
 	return err
 }
 
