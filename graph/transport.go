@@ -115,7 +115,7 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	}
 
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	body, err := json.Marshal(responses(ctx))
+	body, err := encodeResponse(responses(ctx))
 	if err != nil {
 		panic(fmt.Errorf("encode graphql response: %w", err)) // the server's recover presents it
 	}
@@ -291,6 +291,38 @@ func decodeParam(raw json.RawMessage, dst any, name, want string) string {
 func writeRequestError(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, media string, status int, code, format string, args ...any) {
 	err := &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": code}}
 	writeErrors(w, media, status, exec.DispatchError(ctx, gqlerror.List{err}))
+}
+
+// encodeResponse writes resp as json.Marshal would, but copies the data gqlgen already
+// encoded instead of handing it to json.Marshal, which scans and compacts it again (the
+// bench's (a) spent about 4% of its CPU there).
+func encodeResponse(resp *graphql.Response) ([]byte, error) {
+	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
+		return json.Marshal(resp)
+	}
+	body := make([]byte, 0, len(resp.Data)+32)
+	body = append(body, '{')
+	if len(resp.Errors) > 0 {
+		errs, err := json.Marshal(resp.Errors)
+		if err != nil {
+			return nil, err
+		}
+		body = append(append(append(body, `"errors":`...), errs...), ',')
+	}
+	body = append(body, `"data":`...)
+	if len(resp.Data) == 0 {
+		body = append(body, "null"...)
+	} else {
+		body = append(body, resp.Data...)
+	}
+	if len(resp.Extensions) > 0 {
+		ext, err := json.Marshal(resp.Extensions)
+		if err != nil {
+			return nil, err
+		}
+		body = append(append(body, `,"extensions":`...), ext...)
+	}
+	return append(body, '}'), nil
 }
 
 // writeErrors writes a response without a data entry: the spec's shape for a request error,
