@@ -177,10 +177,9 @@ func writeProduct(j *jw, p *Product, only map[string]bool) {
 	j.k("type")
 	j.str("products")
 	writeAttrs(j, productAttrs, p, only)
-	j.k("relationships")
-	j.obj()
-	j.toOne("site", "sites", p.SiteID)
-	j.endObj()
+	rel := j.relationships(only)
+	rel.toOne("site", "sites", p.SiteID)
+	rel.end()
 	j.endObj()
 }
 
@@ -253,11 +252,10 @@ func writeOffer(j *jw, o *Offer, only map[string]bool) {
 	j.k("type")
 	j.str("offers")
 	writeAttrs(j, offerAttrs, o, only)
-	j.k("relationships")
-	j.obj()
-	j.toOne("site", "sites", o.SiteID)
-	j.toMany("products", "products", o.ProductIDs, "")
-	j.endObj()
+	rel := j.relationships(only)
+	rel.toOne("site", "sites", o.SiteID)
+	rel.toMany("products", "products", o.ProductIDs, "")
+	rel.end()
 	j.endObj()
 }
 
@@ -331,10 +329,9 @@ func writeTag(j *jw, t *Tag, only map[string]bool) {
 	j.k("type")
 	j.str("contact_tags")
 	writeAttrs(j, tagAttrs, t, only)
-	j.k("relationships")
-	j.obj()
-	j.toOne("site", "sites", t.SiteID)
-	j.endObj()
+	rel := j.relationships(only)
+	rel.toOne("site", "sites", t.SiteID)
+	rel.end()
 	j.endObj()
 }
 

@@ -121,28 +121,78 @@ func (j *jw) idents(typ string, ids []string) {
 	j.endArr()
 }
 
+// rels writes a resource's "relationships" member. A relationship a sparse fieldset
+// (only) does not name is left out, and the member with it when none is left: JSON:API's
+// fields[TYPE] covers relationships as well as attributes, and the spec's own example
+// (GET /v1/customers?fields[customers]=name,email) answers with attributes alone.
+type rels struct {
+	j    *jw
+	only map[string]bool
+	open bool
+}
+
+func (j *jw) relationships(only map[string]bool) *rels { return &rels{j: j, only: only} }
+
+// want opens the member for name and reports whether to write it.
+func (r *rels) want(name string) bool {
+	if r.only != nil && !r.only[name] {
+		return false
+	}
+	if !r.open {
+		r.j.k("relationships")
+		r.j.obj()
+		r.open = true
+	}
+	r.j.k(name)
+	return true
+}
+
 // toOne writes {"data": identifier}.
-func (j *jw) toOne(name, typ, id string) {
-	j.k(name)
-	j.obj()
-	j.k("data")
-	j.ident(typ, id)
-	j.endObj()
+func (r *rels) toOne(name, typ, id string) {
+	if !r.want(name) {
+		return
+	}
+	r.j.obj()
+	r.j.k("data")
+	r.j.ident(typ, id)
+	r.j.endObj()
 }
 
 // toMany writes {"data": [identifiers]} with an optional links.self.
-func (j *jw) toMany(name, typ string, ids []string, self string) {
-	j.k(name)
-	j.obj()
-	j.k("data")
-	j.idents(typ, ids)
-	if self != "" {
-		j.k("links")
-		j.obj()
-		j.k("self")
-		j.str(self)
-		j.endObj()
+func (r *rels) toMany(name, typ string, ids []string, self string) {
+	if !r.want(name) {
+		return
 	}
+	r.j.obj()
+	r.j.k("data")
+	r.j.idents(typ, ids)
+	if self != "" {
+		r.j.selfLink(self)
+	}
+	r.j.endObj()
+}
+
+// linkOnly writes {"links": {"self": self}}: a relationship given by its link alone.
+func (r *rels) linkOnly(name, self string) {
+	if !r.want(name) {
+		return
+	}
+	r.j.obj()
+	r.j.selfLink(self)
+	r.j.endObj()
+}
+
+func (r *rels) end() {
+	if r.open {
+		r.j.endObj()
+	}
+}
+
+func (j *jw) selfLink(self string) {
+	j.k("links")
+	j.obj()
+	j.k("self")
+	j.str(self)
 	j.endObj()
 }
 
