@@ -15,7 +15,9 @@ import (
 // MarshalDateTime writes a time as an RFC 3339 string, in UTC.
 func MarshalDateTime(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(t.UTC().Format(time.RFC3339)))
+		var buf [48]byte // an RFC 3339 time is plain ASCII: nothing to escape
+		b := t.UTC().AppendFormat(append(buf[:0], '"'), time.RFC3339)
+		_, _ = w.Write(append(b, '"'))
 	})
 }
 
@@ -35,11 +37,7 @@ func UnmarshalDateTime(v any) (time.Time, error) {
 var decimalPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 
 // MarshalDecimal writes a decimal amount as a JSON string, exactly as Kajabi gave it.
-func MarshalDecimal(s string) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(s))
-	})
-}
+func MarshalDecimal(s string) graphql.Marshaler { return graphql.MarshalString(s) }
 
 // UnmarshalDecimal accepts digits with an optional fraction ("149", "149.50"), as a string
 // or as a GraphQL Int; floats are refused because they may already have lost cents.
