@@ -141,9 +141,23 @@ func (s *scanner) skip() error {
 	case '"':
 		return s.skipString()
 	case '{':
-		return s.object(func([]byte) error { return s.skip() })
+		more, err := s.openObject()
+		for more && err == nil {
+			if _, err = s.key(); err == nil {
+				if err = s.skip(); err == nil {
+					more, err = s.nextMember()
+				}
+			}
+		}
+		return err
 	case '[':
-		return s.array(s.skip)
+		more, err := s.openArray()
+		for more && err == nil {
+			if err = s.skip(); err == nil {
+				more, err = s.nextElement()
+			}
+		}
+		return err
 	case 't':
 		return s.literal("true")
 	case 'f':
@@ -244,70 +258,98 @@ func (s *scanner) raw() ([]byte, error) {
 	return s.b[start:s.i], nil
 }
 
-// object calls member for each key of the next object; member must consume the value.
-func (s *scanner) object(member func(key []byte) error) error {
+// The members of an object are read in a loop rather than through a callback, which keeps
+// the decoder's stack shallow (the goroutines that decode Kajabi's answers start small, and
+// growing their stacks showed in profiles):
+//
+//	more, err := s.openObject()
+//	for more && err == nil {
+//		key, err := s.key() ... consume the value ...
+//		more, err = s.nextMember()
+//	}
+
+// openObject consumes '{' and reports whether a member follows.
+func (s *scanner) openObject() (bool, error) {
 	if err := s.expect('{'); err != nil {
-		return err
+		return false, err
 	}
 	if s.peek() == '}' {
 		s.i++
-		return nil
+		return false, nil
 	}
-	for {
-		kstart := s.i
-		key, escaped, nonASCII, err := s.rawString()
-		if err != nil {
-			return err
-		}
-		if escaped || nonASCII {
-			var k string
-			if err := json.Unmarshal(s.b[kstart:s.i], &k); err != nil {
-				return err
-			}
-			key = []byte(k)
-		}
-		if err := s.expect(':'); err != nil {
-			return err
-		}
-		if err := member(key); err != nil {
-			return err
-		}
-		switch s.peek() {
-		case ',':
-			s.i++
-			s.ws()
-		case '}':
-			s.i++
-			return nil
-		default:
-			return errSyntax
-		}
-	}
+	return true, nil
 }
 
-// array calls elem for each element of the next array; elem must consume the value.
-func (s *scanner) array(elem func() error) error {
+// key reads a member's name and the colon after it.
+func (s *scanner) key() ([]byte, error) {
+	kstart := s.i
+	key, escaped, nonASCII, err := s.rawString()
+	if err != nil {
+		return nil, err
+	}
+	if escaped || nonASCII {
+		var k string
+		if err := json.Unmarshal(s.b[kstart:s.i], &k); err != nil {
+			return nil, err
+		}
+		key = []byte(k)
+	}
+	return key, s.expect(':')
+}
+
+// nextMember consumes what follows a member's value: a comma (another member follows)
+// or the closing brace.
+func (s *scanner) nextMember() (bool, error) {
+	switch s.peek() {
+	case ',':
+		s.i++
+		s.ws()
+		return true, nil
+	case '}':
+		s.i++
+		return false, nil
+	}
+	return false, errSyntax
+}
+
+// object calls member for each key of the next object; member must consume the value.
+func (s *scanner) object(member func(key []byte) error) error {
+	more, err := s.openObject()
+	for more && err == nil {
+		var key []byte
+		if key, err = s.key(); err == nil {
+			err = member(key)
+		}
+		if err == nil {
+			more, err = s.nextMember()
+		}
+	}
+	return err
+}
+
+// openArray consumes '[' and reports whether an element follows.
+func (s *scanner) openArray() (bool, error) {
 	if err := s.expect('['); err != nil {
-		return err
+		return false, err
 	}
 	if s.peek() == ']' {
 		s.i++
-		return nil
+		return false, nil
 	}
-	for {
-		if err := elem(); err != nil {
-			return err
-		}
-		switch s.peek() {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return nil
-		default:
-			return errSyntax
-		}
+	return true, nil
+}
+
+// nextElement consumes a comma (another element follows) or the closing bracket.
+func (s *scanner) nextElement() (bool, error) {
+	switch s.peek() {
+	case ',':
+		s.i++
+		return true, nil
+	case ']':
+		s.i++
+		return false, nil
 	}
+	return false, errSyntax
 }
 
 // structDecoder sets the fields of one struct type from a JSON object.
@@ -391,13 +433,22 @@ func (d *structDecoder) field(key []byte) *fieldDecoder {
 
 // decode sets the fields of the struct v (addressable) from the next object.
 func (d *structDecoder) decode(s *scanner, v reflect.Value) error {
-	return s.object(func(key []byte) error {
-		f := d.field(key)
-		if f == nil {
-			return s.skip()
+	more, err := s.openObject()
+	for more && err == nil {
+		var key []byte
+		if key, err = s.key(); err != nil {
+			break
 		}
-		return f.set(s, v.Field(f.index))
-	})
+		if f := d.field(key); f != nil {
+			err = f.set(s, v.Field(f.index))
+		} else {
+			err = s.skip()
+		}
+		if err == nil {
+			more, err = s.nextMember()
+		}
+	}
+	return err
 }
 
 // valueSetter returns how to decode a value of type t into an addressable reflect.Value.
@@ -514,12 +565,14 @@ func valueSetter(t reflect.Type) setter {
 			}
 			out := reflect.New(t).Elem() // addressable, so it can grow in place
 			out.Set(reflect.MakeSlice(t, 0, 4))
-			err := s.array(func() error {
-				n := out.Len()
+			more, err := s.openArray()
+			for n := 0; more && err == nil; n++ {
 				out.Grow(1)
 				out.SetLen(n + 1)
-				return set(s, out.Index(n))
-			})
+				if err = set(s, out.Index(n)); err == nil {
+					more, err = s.nextElement()
+				}
+			}
 			if err == nil {
 				v.Set(out)
 			}
@@ -563,21 +616,34 @@ func decodeWhole(b []byte, r resource) error {
 // into rels (pointers to structs; rels may be nil), returning its id.
 func scanResource(s *scanner, attrs, rels any) (string, error) {
 	var id string
-	err := s.object(func(key []byte) error {
-		switch {
-		case string(key) == "id" || strings.EqualFold(string(key), "id"):
-			if s.null() {
-				return nil
-			}
-			return decodeInto(s, &id)
-		case string(key) == "attributes" || strings.EqualFold(string(key), "attributes"):
-			return decodeInto(s, attrs)
-		case rels != nil && (string(key) == "relationships" || strings.EqualFold(string(key), "relationships")):
-			return decodeInto(s, rels)
+	more, err := s.openObject()
+	for more && err == nil {
+		var key []byte
+		if key, err = s.key(); err != nil {
+			break
 		}
-		return s.skip()
-	})
+		switch {
+		case member(key, "id"):
+			if !s.null() {
+				err = decodeInto(s, &id)
+			}
+		case member(key, "attributes"):
+			err = decodeInto(s, attrs)
+		case rels != nil && member(key, "relationships"):
+			err = decodeInto(s, rels)
+		default:
+			err = s.skip()
+		}
+		if err == nil {
+			more, err = s.nextMember()
+		}
+	}
 	return id, err
+}
+
+// member matches a key to a member name as encoding/json does: exactly, else ignoring case.
+func member(key []byte, name string) bool {
+	return string(key) == name || strings.EqualFold(string(key), name)
 }
 
 // decodeDocument decodes a whole JSON:API document in one pass, checking its syntax on
@@ -588,12 +654,12 @@ func decodeDocument[T any](b []byte, d *document[T]) error {
 	var err error
 	if !s.null() {
 		err = s.object(func(key []byte) error {
-			switch k := string(key); {
-			case k == "data" || strings.EqualFold(k, "data"):
+			switch {
+			case member(key, "data"):
 				return decodeInto(s, &d.Data)
-			case k == "links" || strings.EqualFold(k, "links"):
+			case member(key, "links"):
 				return decodeInto(s, &d.Links)
-			case k == "meta" || strings.EqualFold(k, "meta"):
+			case member(key, "meta"):
 				return decodeInto(s, &d.Meta)
 			}
 			return s.skip()

@@ -1,6 +1,7 @@
 package kajabi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -296,7 +297,7 @@ func (c *Client) roundTrip(ctx context.Context, cl *call) (*http.Response, []byt
 	if !ok {
 		limit = 1 << 20
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, err := readBody(resp, limit)
 	if err != nil {
 		return resp, nil, transportError(ctx, req, err)
 	}
@@ -308,6 +309,17 @@ func (c *Client) roundTrip(ctx context.Context, cl *call) (*http.Response, []byt
 		return resp, nil, &DecodeError{Method: req.Method, URL: redactURL(req.URL), Err: fmt.Errorf("answer over %d MiB", maxBody>>20)}
 	}
 	return resp, body, nil
+}
+
+// readBody reads up to limit+1 bytes of the body, in one buffer of the announced length
+// when there is one (io.ReadAll would grow its buffer from 512 bytes, copying as it goes).
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	return buf.Bytes(), err
 }
 
 // classify tells the breaker what an attempt says about Kajabi's health.
