@@ -32,10 +32,11 @@ const (
 
 // Client talks to one Kajabi account through one shared, keep-alive http.Client.
 type Client struct {
-	httpClient *http.Client
-	baseURL    *url.URL
-	tokens     TokenSource
-	userAgent  string
+	httpClient  *http.Client
+	callTimeout time.Duration // the http.Client's Timeout, applied per call by context
+	baseURL     *url.URL
+	tokens      TokenSource
+	userAgent   string
 
 	// What the options chose; NewClient builds the machinery below from them.
 	retry         RetryPolicy
@@ -58,7 +59,8 @@ type Client struct {
 // Option configures a Client.
 type Option func(*Client) error
 
-// WithHTTPClient replaces the default transport; the client is shared by every call.
+// WithHTTPClient replaces the default transport; the client is shared by every call. Its
+// Timeout bounds each call (each attempt, body included), as with http.Client.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
@@ -137,6 +139,14 @@ func NewClient(opts ...Option) (*Client, error) {
 		if err := opt(c); err != nil {
 			return nil, err
 		}
+	}
+	if t := c.httpClient.Timeout; t > 0 {
+		// Applied as a context deadline in roundTrip: with http.Client.Timeout, net/http
+		// starts a goroutine and a timer for every call whose transport it does not know,
+		// such as one wrapped for telemetry.
+		hc := *c.httpClient
+		hc.Timeout, c.callTimeout = 0, t
+		c.httpClient = &hc
 	}
 	c.retry = c.retry.withDefaults()
 	c.limiter = newLimiter(c.limits)

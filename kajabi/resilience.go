@@ -283,7 +283,13 @@ func (c *Client) attempt(ctx context.Context, cl *call) (*http.Response, []byte,
 
 // roundTrip is one HTTP exchange with its body read and closed.
 func (c *Client) roundTrip(ctx context.Context, cl *call) (*http.Response, []byte, error) {
-	req, err := cl.newRequest(ctx)
+	callCtx := ctx
+	if c.callTimeout > 0 {
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithTimeout(ctx, c.callTimeout)
+		defer cancel()
+	}
+	req, err := cl.newRequest(callCtx)
 	if err != nil {
 		return nil, nil, err
 	}

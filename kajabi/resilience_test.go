@@ -633,3 +633,46 @@ func TestNoGoroutineLeaks(t *testing.T) {
 	buf := make([]byte, 1<<20)
 	t.Errorf("goroutines: %d before, %d after\n%s", before, after, buf[:runtime.Stack(buf, true)])
 }
+
+// wrapped is a RoundTripper net/http does not know, as the telemetry wrapper is.
+type wrapped struct{ base http.RoundTripper }
+
+func (w wrapped) RoundTrip(r *http.Request) (*http.Response, error) { return w.base.RoundTrip(r) }
+
+// TestCallTimeoutCoversTheWholeCall: the http.Client's Timeout bounds one call, body
+// included, through a transport net/http does not know (the client applies it as a
+// context deadline, so net/http starts no goroutine and timer of its own per call).
+func TestCallTimeoutCoversTheWholeCall(t *testing.T) {
+	for _, stall := range []string{"headers", "body"} {
+		t.Run(stall, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if stall == "body" {
+					w.Header().Set("Content-Type", "application/vnd.api+json")
+					io.WriteString(w, `{"data":[`)
+					w.(http.Flusher).Flush()
+				}
+				<-r.Context().Done()
+			}))
+			defer srv.Close()
+			hc := kajabi.NewHTTPClient(200 * time.Millisecond)
+			hc.Transport = wrapped{hc.Transport}
+			client, err := kajabi.NewClient(kajabi.WithBaseURL(srv.URL), kajabi.WithAccessToken("tok"), kajabi.WithHTTPClient(hc),
+				kajabi.WithRetry(kajabi.RetryPolicy{MaxAttempts: 1}), kajabi.WithLimits(kajabi.Limits{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, _, err = client.Sites.List(context.Background(), nil)
+			var te *kajabi.TransportError
+			if !errors.As(err, &te) || !te.Timeout() {
+				t.Fatalf("got %v, want a TransportError that timed out", err)
+			}
+			if d := time.Since(start); d < 200*time.Millisecond || d > 3*time.Second {
+				t.Errorf("the call ended after %s, want about 200ms", d)
+			}
+			if hc.Timeout != 200*time.Millisecond {
+				t.Errorf("the caller's http.Client was changed: Timeout %s", hc.Timeout)
+			}
+		})
+	}
+}
