@@ -3,14 +3,15 @@
 // bounded closed-loop load generator, and writes a table and a chart comparing them with
 // the raw REST call.
 //
-//	go run ./bench            # full run, about 7 minutes (plus a first npm ci of Mesh)
-//	go run ./bench -quick     # a short run, about 2 minutes
+//	go run ./bench            # full run, about 14 minutes (plus a first npm ci of Mesh)
+//	go run ./bench -quick     # a short run, about 3 minutes
 //
 // Everything listens on 127.0.0.1 only. Each measured row is bounded in count and time.
 // Results go to bench/results/ (results.md, results.json, chart.svg).
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -23,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,6 +38,7 @@ type options struct {
 	latencies   []time.Duration
 	duration    time.Duration
 	warmup      time.Duration
+	rounds      int
 	maxRequests int
 	soak        time.Duration
 	soakMesh    bool
@@ -60,7 +63,8 @@ func main() {
 	flag.StringVar(&conc, "c", "1,10,50", "concurrency levels")
 	flag.StringVar(&lats, "latency", "0,20ms", "sandbox latencies")
 	flag.StringVar(&wls, "workloads", "a,b,c", "workloads to run")
-	flag.DurationVar(&o.duration, "duration", 4*time.Second, "time bound of one measured row")
+	flag.DurationVar(&o.duration, "duration", 2*time.Second, "time bound of one measured round of a row")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds per row, peers interleaved; a row reports its median round")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "warm-up before each row (not measured)")
 	flag.IntVar(&o.maxRequests, "n", 100000, "count bound of one measured row")
 	flag.DurationVar(&o.soak, "soak", 60*time.Second, "length of the RSS soak at concurrency 50 (0 skips it)")
@@ -80,8 +84,9 @@ func main() {
 		return
 	}
 	if o.quick {
-		o.duration, o.warmup, o.soak = 1500*time.Millisecond, 300*time.Millisecond, min(o.soak, 15*time.Second)
+		o.duration, o.warmup, o.soak, o.rounds = 1500*time.Millisecond, 300*time.Millisecond, min(o.soak, 15*time.Second), 1
 	}
+	o.rounds = max(o.rounds, 1)
 	var err error
 	if o.conc, err = parseInts(conc); err != nil {
 		fatal(err)
@@ -156,7 +161,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	rep := &report{Started: started, Machine: machine(), Command: commandLine(), Quick: o.quick,
-		MeshVersion: e.meshVersion, Duration: o.duration, MaxRequests: o.maxRequests}
+		MeshVersion: e.meshVersion, Duration: o.duration, MaxRequests: o.maxRequests, Rounds: o.rounds}
 	for _, lat := range o.latencies {
 		if err := e.setLatency(lat); err != nil {
 			return err
@@ -165,13 +170,23 @@ func run(ctx context.Context, o options) error {
 			if !o.workloads[w.ID] {
 				continue
 			}
-			for _, pc := range cases(w, e.facadeURL, e.unlimitedURL, e.meshURL, e.meshSkip, e.sandboxURL, e.token) {
-				for _, c := range o.conc {
-					if ctx.Err() != nil {
-						return ctx.Err()
+			peers := cases(w, e.facadeURL, e.unlimitedURL, e.meshURL, e.meshSkip, e.sandboxURL, e.token)
+			rows := make([][]row, len(peers)*len(o.conc)) // [peer][concurrency] -> rounds
+			// Round by round, every peer in turn: a slow spell of the shared machine lands on
+			// one round of each peer rather than on all of one peer's.
+			for round := range o.rounds {
+				for ci, c := range o.conc {
+					for pi, pc := range peers {
+						if ctx.Err() != nil {
+							return ctx.Err()
+						}
+						i := pi*len(o.conc) + ci
+						rows[i] = append(rows[i], e.measure(ctx, o, w, lat, pc, c, round))
 					}
-					rep.Rows = append(rep.Rows, e.measure(ctx, o, w, lat, pc, c))
 				}
+			}
+			for _, rounds := range rows {
+				rep.Rows = append(rep.Rows, medianRound(rounds))
 			}
 		}
 	}
@@ -444,11 +459,17 @@ func (e *env) peerProc(peer string) *proc {
 
 // measure runs one row: a check of the answer's shape, a warm-up, then the bounded run
 // with the sandbox's call counter and the peer's peak RSS read around it.
-func (e *env) measure(ctx context.Context, o options, w workload, lat time.Duration, pc peerCase, conc int) row {
+// measure runs one round of a row. The first round of a row warms up for o.warmup, later
+// ones briefly, as the peer is warm by then.
+func (e *env) measure(ctx context.Context, o options, w workload, lat time.Duration, pc peerCase, conc, round int) row {
 	r := row{Workload: w.ID, Title: w.Title, LatencyMS: lat.Milliseconds(), Peer: pc.peer, Conc: conc, Note: pc.note}
 	if pc.skip != "" {
 		r.Skip = pc.skip
 		return r
+	}
+	warmup := o.warmup
+	if round > 0 {
+		warmup = min(warmup, 250*time.Millisecond)
 	}
 	client := newHTTPClient(conc)
 	defer client.CloseIdleConnections()
@@ -461,7 +482,7 @@ func (e *env) measure(ctx context.Context, o options, w workload, lat time.Durat
 		logf("%s", r.Skip)
 		return r
 	}
-	runLoad(ctx, client, pc.target, conc, max(conc*20, 200), o.warmup)
+	runLoad(ctx, client, pc.target, conc, max(conc*20, 200), warmup)
 	p := e.peerProc(pc.peer)
 	if p != nil {
 		resetPeakRSS(p.pid())
@@ -479,12 +500,31 @@ func (e *env) measure(ctx context.Context, o options, w workload, lat time.Durat
 	if p != nil {
 		r.PeakRSSMB = float64(treeKB(p.pid(), "VmHWM")) / 1024
 	}
-	logf("%s lat=%dms %-26s c=%-2d %8.0f req/s p50 %7.2fms p99 %7.2fms calls/req %5.2f rss %5.1fMB errors %d",
-		w.ID, r.LatencyMS, pc.peer, conc, r.RPS, r.P50MS, r.P99MS, r.CallsPerReq, r.PeakRSSMB, r.Errors)
+	logf("%s lat=%dms %-26s c=%-2d round %d %8.0f req/s p50 %7.2fms p99 %7.2fms calls/req %5.2f rss %5.1fMB errors %d",
+		w.ID, r.LatencyMS, pc.peer, conc, round+1, r.RPS, r.P50MS, r.P99MS, r.CallsPerReq, r.PeakRSSMB, r.Errors)
 	if r.FirstError != "" {
 		logf("  first error: %s", r.FirstError)
 	}
 	return r
+}
+
+// medianRound is the round of a row with the median throughput, its figures from that one
+// round but the peak RSS, which is the highest of all rounds, with every round's req/s kept
+// beside them. A skipped or failed round stands for the row when there is one.
+func medianRound(rounds []row) row {
+	for _, r := range rounds {
+		if r.Skip != "" {
+			return r
+		}
+	}
+	sorted := slices.Clone(rounds)
+	slices.SortFunc(sorted, func(a, b row) int { return cmp.Compare(a.RPS, b.RPS) })
+	m := sorted[(len(sorted)-1)/2]
+	for _, r := range rounds {
+		m.RoundsRPS = append(m.RoundsRPS, r.RPS)
+		m.PeakRSSMB = max(m.PeakRSSMB, r.PeakRSSMB)
+	}
+	return m
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

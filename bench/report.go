@@ -28,6 +28,8 @@ type row struct {
 	Note             string  `json:"note,omitempty"`
 	Skip             string  `json:"skip,omitempty"`
 	FirstError       string  `json:"firstError,omitempty"`
+	// RoundsRPS is the req/s of each round, in the order they ran; the row is the median.
+	RoundsRPS []float64 `json:"roundsRps,omitempty"`
 }
 
 type soakResult struct {
@@ -84,6 +86,7 @@ type report struct {
 	MeshVersion string        `json:"meshVersion"`
 	Duration    time.Duration `json:"rowDurationNs"`
 	MaxRequests int           `json:"rowMaxRequests"`
+	Rounds      int           `json:"rounds,omitempty"`
 	Rows        []row         `json:"rows"`
 	Soaks       []soakResult  `json:"soaks"`
 }
@@ -122,6 +125,9 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "- machine: %s\n", r.Machine)
 	fmt.Fprintf(&b, "- command: `%s`\n", r.Command)
 	fmt.Fprintf(&b, "- each row: closed loop at the given concurrency, up to %s or %d requests after a warm-up; everything on 127.0.0.1\n", r.Duration, r.MaxRequests)
+	if r.Rounds > 1 {
+		fmt.Fprintf(&b, "- %d rounds per row, the peers of a workload taking turns within each round; a row shows its median round (by req/s), and \"req/s of the rounds\" all of them, as the machine's speed drifts between minutes\n", r.Rounds)
+	}
 	if r.MeshVersion != "" {
 		fmt.Fprintf(&b, "- GraphQL Mesh: %s\n", r.MeshVersion)
 	}
@@ -142,12 +148,12 @@ func (r *report) markdown() string {
 // the raw REST call of the same workload and latency, and Mesh.
 func (r *report) markdownTable() string {
 	var b strings.Builder
-	b.WriteString("| workload | Kajabi latency | peer | c | req/s | p50 ms | p99 ms | Kajabi calls/req | Kajabi KB/req | peak RSS MB | vs raw REST req/s | vs Mesh req/s | Mesh p99 / ours |\n")
-	b.WriteString("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	b.WriteString("| workload | Kajabi latency | peer | c | req/s | req/s of the rounds | p50 ms | p99 ms | Kajabi calls/req | Kajabi KB/req | peak RSS MB | vs raw REST req/s | vs Mesh req/s | Mesh p99 / ours |\n")
+	b.WriteString("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, x := range r.Rows {
 		lead := fmt.Sprintf("| %s: %s | %d ms | %s | %d ", x.Workload, x.Title, x.LatencyMS, x.Peer, x.Conc)
 		if x.Skip != "" {
-			fmt.Fprintf(&b, "%s| %s | | | | | | | | |\n", lead, x.Skip)
+			fmt.Fprintf(&b, "%s| %s | | | | | | | | | |\n", lead, x.Skip)
 			continue
 		}
 		rss := "–"
@@ -169,8 +175,12 @@ func (r *report) markdownTable() string {
 		if x.Errors > 0 {
 			errs = fmt.Sprintf(" (%d errors)", x.Errors)
 		}
-		fmt.Fprintf(&b, "%s| %.0f%s | %.2f | %.2f | %.2f | %.1f | %s | %s | %s | %s |\n",
-			lead, x.RPS, errs, x.P50MS, x.P99MS, x.CallsPerReq, x.UpstreamKBPerReq, rss, vsREST, vsMesh, p99)
+		rounds := make([]string, len(x.RoundsRPS))
+		for i, v := range x.RoundsRPS {
+			rounds[i] = fmt.Sprintf("%.0f", v)
+		}
+		fmt.Fprintf(&b, "%s| %.0f%s | %s | %.2f | %.2f | %.2f | %.1f | %s | %s | %s | %s |\n",
+			lead, x.RPS, errs, strings.Join(rounds, ", "), x.P50MS, x.P99MS, x.CallsPerReq, x.UpstreamKBPerReq, rss, vsREST, vsMesh, p99)
 	}
 	return b.String()
 }
