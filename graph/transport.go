@@ -297,7 +297,7 @@ func writeRequestError(ctx context.Context, w http.ResponseWriter, exec graphql.
 // encoded instead of handing it to json.Marshal, which scans and compacts it again (the
 // bench's (a) spent about 4% of its CPU there).
 func encodeResponse(resp *graphql.Response) ([]byte, error) {
-	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
+	if resp == nil || resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
 		return json.Marshal(resp)
 	}
 	body := make([]byte, 0, len(resp.Data)+32)

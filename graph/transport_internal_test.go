@@ -23,6 +23,7 @@ func TestEncodeResponseMatchesEncodingJSON(t *testing.T) {
 		"extensions":       {Data: json.RawMessage(`{}`), Extensions: map[string]any{"cost": 12}},
 		"errors and more":  {Data: json.RawMessage(`null`), Errors: errs, Extensions: map[string]any{"x": []any{"y"}}},
 		"incremental part": {Data: json.RawMessage(`{"a":1}`), Label: "l", Path: ast.Path{ast.PathName("a")}, HasNext: &yes},
+		"none":             nil,
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, err := encodeResponse(resp)
