@@ -72,7 +72,7 @@ func (l list[T]) show(w http.ResponseWriter, rc *reqCtx, v *T) {
 	j.obj()
 	j.k("data")
 	l.write(j, v, fieldSet(rc.q, l.typ))
-	selfLink(j, rc)
+	j.selfLink(rc.self())
 	j.endObj()
 	sendDoc(w, j)
 }
@@ -291,7 +291,7 @@ func showOffer(st *Store, w http.ResponseWriter, rc *reqCtx, id string) {
 		writeProductsByID(j, st, o.ProductIDs, fieldSet(rc.q, "products"))
 		j.endArr()
 	}
-	selfLink(j, rc)
+	j.selfLink(rc.self())
 	j.endObj()
 	sendDoc(w, j)
 }

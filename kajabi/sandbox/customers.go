@@ -113,7 +113,7 @@ func showCustomer(st *Store, w http.ResponseWriter, rc *reqCtx, id string) {
 		}
 		j.endArr()
 	}
-	selfLink(j, rc)
+	j.selfLink(rc.self())
 	j.endObj()
 	sendDoc(w, j)
 }
@@ -160,7 +160,7 @@ func showContact(st *Store, w http.ResponseWriter, rc *reqCtx, id string) {
 		}
 		j.endArr()
 	}
-	selfLink(j, rc)
+	j.selfLink(rc.self())
 	j.endObj()
 	sendDoc(w, j)
 }
@@ -294,22 +294,9 @@ func relationshipDoc(w http.ResponseWriter, rc *reqCtx, typ string, ids []string
 	j.obj()
 	j.k("data")
 	j.idents(typ, ids)
-	j.k("links")
-	j.obj()
-	j.k("self")
-	j.str(rc.url(rc.r.URL.EscapedPath()))
-	j.endObj()
+	j.selfLink(rc.url(rc.r.URL.EscapedPath()))
 	j.endObj()
 	sendDoc(w, j)
-}
-
-// selfLink writes the top-level links of a single-resource document.
-func selfLink(j *jw, rc *reqCtx) {
-	j.k("links")
-	j.obj()
-	j.k("self")
-	j.str(rc.self())
-	j.endObj()
 }
 
 func notFound(w http.ResponseWriter, what, id string) {

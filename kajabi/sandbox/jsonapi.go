@@ -188,6 +188,7 @@ func (r *rels) end() {
 	}
 }
 
+// selfLink writes {"links": {"self": self}}: a document's or a relationship's own link.
 func (j *jw) selfLink(self string) {
 	j.k("links")
 	j.obj()
