@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 
@@ -200,5 +201,30 @@ func TestOpen(t *testing.T) {
 	defer s.Close()
 	if s.Shared() {
 		t.Error("shared with nothing listening")
+	}
+}
+
+// A persisted query added on one replica is found on another; with Redis gone each replica
+// still finds its own.
+func TestQueriesAcrossReplicas(t *testing.T) {
+	r := fleettest.Start(t)
+	ctx := context.Background()
+	a := open(t, r.URL, nil).Queries(lru.New[string](100), time.Hour)
+	bStore := open(t, r.URL, nil)
+	b := bStore.Queries(lru.New[string](100), time.Hour)
+	a.Add(ctx, "caller\x00hash1", "{ sites { id } }")
+	if got, ok := b.Get(ctx, "caller\x00hash1"); !ok || got != "{ sites { id } }" {
+		t.Fatalf("replica b: got %q %v, want the query replica a registered", got, ok)
+	}
+	if _, ok := b.Get(ctx, "other\x00hash1"); ok {
+		t.Error("another caller's key found the query")
+	}
+	r.Stop()
+	a.Add(ctx, "caller\x00hash2", "{ offers(siteId: 1) { id } }")
+	if _, ok := a.Get(ctx, "caller\x00hash2"); !ok {
+		t.Error("with Redis down, replica a lost the query it just registered")
+	}
+	if _, ok := b.Get(ctx, "caller\x00hash1"); !ok {
+		t.Error("with Redis down, replica b lost the query it had already fetched")
 	}
 }
