@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -327,5 +328,50 @@ func TestSettingsDeclaredOnce(t *testing.T) {
 		if !strings.Contains(help.String(), "  "+line+"\n    \t"+s.help+"\n") {
 			t.Errorf("-help lacks %q with its help %q", line, s.help)
 		}
+	}
+}
+
+// TestREADMESettings holds the README's settings table to the declared settings: the same
+// variables, flags, defaults and meanings (backticks aside), nothing more.
+func TestREADMESettings(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Settings\n")
+	if !ok {
+		t.Fatal("README has no ## Settings section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	got := map[string]string{} // first variable -> the row, backticks dropped
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(strings.TrimSpace(line), "|")
+		if !strings.HasPrefix(line, "| `") || len(cells) != 6 {
+			continue
+		}
+		cells = cells[1:5]
+		for i := range cells {
+			cells[i] = strings.TrimSpace(strings.ReplaceAll(cells[i], "`", ""))
+		}
+		env, _, _ := strings.Cut(cells[0], " ")
+		if _, dup := got[env]; dup {
+			t.Errorf("README lists %s twice", env)
+		}
+		got[env] = strings.Join(cells, " | ")
+	}
+	var c config
+	for _, s := range c.settings() {
+		env := s.env
+		if a := envAliases[s.env]; a != "" {
+			env += " (or " + a + ")"
+		}
+		want := strings.Join([]string{env, "-" + s.flag, s.def, s.help}, " | ")
+		if got[s.env] != want {
+			t.Errorf("README row for %s:\ngot  %q\nwant %q", s.env, got[s.env], want)
+		}
+		delete(got, s.env)
+	}
+	for env := range got {
+		t.Errorf("README lists %s, which is not a declared setting", env)
 	}
 }
