@@ -30,12 +30,12 @@ import (
 )
 
 // config holds every setting. Each is declared once, in settings, with its environment
-// variable, the flag that overrides it, its default and its help; loadConfig derives the
+// variable, the flag that overrides it, its default and its meaning; loadConfig derives the
 // rest from them.
 type config struct {
 	ListenAddr string
 	LogLevel   string
-	LogFormat  string // json, console, or auto (console on a terminal)
+	LogFormat  string
 
 	KajabiBaseURL      string
 	KajabiClientID     string
@@ -43,10 +43,10 @@ type config struct {
 	KajabiAccessToken  string
 	KajabiSiteID       string
 	KajabiTimeout      time.Duration
-	KajabiMaxInflight  int           // process-wide Kajabi calls in flight; 0 is unlimited
-	KajabiMaxRPS       float64       // process-wide Kajabi calls a second; 0 is unlimited
-	KajabiRetries      int           // attempts per Kajabi read; 1 turns retries off
-	CacheTTL           time.Duration // 0 turns the shared cache off
+	KajabiMaxInflight  int
+	KajabiMaxRPS       float64
+	KajabiRetries      int
+	CacheTTL           time.Duration
 
 	SandboxCustomers int
 	SandboxSeed      int64
@@ -58,7 +58,7 @@ type config struct {
 	Tracing                bool
 	OTLPEndpoint           string
 	OTLPTracesEndpoint     string
-	KajabiTracePropagation bool // send the W3C traceparent header to Kajabi
+	KajabiTracePropagation bool
 
 	// Who may ask, and with whose Kajabi credentials.
 	AuthMode             string
