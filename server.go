@@ -51,6 +51,7 @@ type config struct {
 	SandboxSeed      int64
 	SandboxLatency   time.Duration
 	SandboxFaultRate float64
+	SandboxRateLimit int // calls a second the sandbox account answers; 0 is no limit
 
 	// Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT (or its _TRACES_ form) is set.
 	Tracing bool
@@ -87,6 +88,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		SandboxSeed:        env.int64("SANDBOX_SEED", 0),
 		SandboxLatency:     env.duration("SANDBOX_LATENCY", 0),
 		SandboxFaultRate:   env.float("SANDBOX_FAULT_RATE", 0),
+		SandboxRateLimit:   int(env.int64("SANDBOX_RATE_LIMIT", 0)),
 	}
 	c.Tracing = telemetry.OTLPConfigured(getenv)
 	c.KajabiTracePropagation = env.bool("KAJABI_TRACE_PROPAGATION", false)
@@ -107,6 +109,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.SandboxCustomers, "sandbox-customers", c.SandboxCustomers, "customers in the sandbox (SANDBOX_CUSTOMERS)")
 	fs.DurationVar(&c.SandboxLatency, "sandbox-latency", c.SandboxLatency, "latency the sandbox adds per call (SANDBOX_LATENCY)")
 	fs.Float64Var(&c.SandboxFaultRate, "sandbox-fault-rate", c.SandboxFaultRate, "share of sandbox calls answered 429/503 (SANDBOX_FAULT_RATE)")
+	fs.IntVar(&c.SandboxRateLimit, "sandbox-rate-limit", c.SandboxRateLimit, "calls a second the sandbox account answers before 429; 0 is no limit (SANDBOX_RATE_LIMIT)")
 	authMode := fs.String("auth-mode", "", "open, service or passthrough (AUTH_MODE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -122,6 +125,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.KajabiMaxRPS < 0 || c.KajabiMaxInflight < 0 || c.KajabiRetries < 0 {
 		return c, errors.New("KAJABI_MAX_RPS, KAJABI_MAX_INFLIGHT and KAJABI_RETRIES cannot be negative")
+	}
+	if c.SandboxRateLimit < 0 {
+		return c, errors.New("SANDBOX_RATE_LIMIT cannot be negative")
 	}
 	if c.SandboxFaultRate < 0 || c.SandboxFaultRate > 1 {
 		return c, fmt.Errorf("SANDBOX_FAULT_RATE must be between 0 and 1, got %v", c.SandboxFaultRate)
@@ -179,6 +185,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 			Seed:      cfg.SandboxSeed,
 			Latency:   cfg.SandboxLatency,
 			FaultRate: cfg.SandboxFaultRate,
+			RateLimit: cfg.SandboxRateLimit,
 		})
 		sandboxURL, stopSandbox, err := serveLoopback(sb)
 		if err != nil {
@@ -252,7 +259,9 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("GET /readyz", telemetry.Readiness(telemetry.ReadinessOptions{Checks: telemetry.KajabiChecks(client)}))
+	// Readiness is this process's alone; Kajabi's state is on /status and /metrics.
+	mux.Handle("GET /readyz", telemetry.Readiness(telemetry.ReadinessOptions{}))
+	mux.Handle("GET /status", telemetry.Status(client, telemetry.StatusOptions{}))
 	mux.Handle("GET /metrics", tel.MetricsHandler())
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
