@@ -52,6 +52,7 @@ type config struct {
 	SandboxSeed      int64
 	SandboxLatency   time.Duration
 	SandboxFaultRate float64
+	SandboxRateLimit int // calls a second the sandbox account answers; 0 is no limit
 
 	// Tracing is on when an OTLP endpoint is set; the OpenTelemetry SDK reads the rest of
 	// its configuration from its own OTEL_* variables.
@@ -149,6 +150,7 @@ func (c *config) settings() []setting {
 		{"SANDBOX_SEED", "sandbox-seed", "0", "another seed gives another, equally deterministic, data set", integer(&c.SandboxSeed)},
 		{"SANDBOX_LATENCY", "sandbox-latency", "0s", "latency the sandbox adds to every call", duration(&c.SandboxLatency)},
 		{"SANDBOX_FAULT_RATE", "sandbox-fault-rate", "0", "share (0..1) of sandbox calls answered 429 or 503", float(&c.SandboxFaultRate)},
+		{"SANDBOX_RATE_LIMIT", "sandbox-rate-limit", "0", "calls a second the sandbox account answers before 429 with Retry-After; 0 is no limit", integer(&c.SandboxRateLimit)},
 	}
 }
 
@@ -307,6 +309,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	if c.KajabiMaxRPS < 0 || c.KajabiMaxInflight < 0 || c.KajabiRetries < 0 {
 		return c, errors.New("KAJABI_MAX_RPS, KAJABI_MAX_INFLIGHT and KAJABI_RETRIES cannot be negative")
 	}
+	if c.SandboxRateLimit < 0 {
+		return c, errors.New("SANDBOX_RATE_LIMIT cannot be negative")
+	}
 	if c.SandboxFaultRate < 0 || c.SandboxFaultRate > 1 {
 		return c, fmt.Errorf("SANDBOX_FAULT_RATE must be between 0 and 1, got %v", c.SandboxFaultRate)
 	}
@@ -456,6 +461,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 			Seed:      cfg.SandboxSeed,
 			Latency:   cfg.SandboxLatency,
 			FaultRate: cfg.SandboxFaultRate,
+			RateLimit: cfg.SandboxRateLimit,
 		})
 		sandboxURL, stopSandbox, err := serveLoopback(sb)
 		if err != nil {
@@ -517,7 +523,9 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("GET /readyz", telemetry.Readiness(telemetry.ReadinessOptions{Checks: telemetry.KajabiChecks(client)}))
+	// Readiness is this process's alone; Kajabi's state is on /status and /metrics.
+	mux.Handle("GET /readyz", telemetry.Readiness(telemetry.ReadinessOptions{}))
+	mux.Handle("GET /status", telemetry.Status(client, telemetry.StatusOptions{}))
 	mux.Handle("GET /metrics", tel.MetricsHandler())
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
