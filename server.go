@@ -7,12 +7,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,12 +29,13 @@ import (
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
 )
 
-// config is read from the environment; flags of the same meaning override it.
+// config holds every setting. Each is declared once, in settings, with its environment
+// variable, the flag that overrides it, its default and its meaning; loadConfig derives the
+// rest from them.
 type config struct {
-	ListenAddr   string
-	LogLevel     string
-	LogFormat    string // json, console, or auto (console on a terminal)
-	MaxBodyBytes int64
+	ListenAddr string
+	LogLevel   string
+	LogFormat  string
 
 	KajabiBaseURL      string
 	KajabiClientID     string
@@ -40,24 +43,189 @@ type config struct {
 	KajabiAccessToken  string
 	KajabiSiteID       string
 	KajabiTimeout      time.Duration
-	KajabiMaxInflight  int     // process-wide Kajabi calls in flight; 0 is unlimited
-	KajabiMaxRPS       float64 // process-wide Kajabi calls a second; 0 is unlimited
-	KajabiRetries      int     // attempts per Kajabi read; 1 turns retries off
-
-	CacheTTL           time.Duration // 0 turns the shared cache off
-	RequestConcurrency int
+	KajabiMaxInflight  int
+	KajabiMaxRPS       float64
+	KajabiRetries      int
+	CacheTTL           time.Duration
 
 	SandboxCustomers int
 	SandboxSeed      int64
 	SandboxLatency   time.Duration
 	SandboxFaultRate float64
+	SandboxRateLimit int // calls a second the sandbox account answers; 0 is no limit
 
-	// Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT (or its _TRACES_ form) is set.
-	Tracing bool
-	// KajabiTracePropagation sends the W3C traceparent header to Kajabi.
+	// Tracing is on when an OTLP endpoint is set; the OpenTelemetry SDK reads the rest of
+	// its configuration from its own OTEL_* variables.
+	Tracing                bool
+	OTLPEndpoint           string
+	OTLPTracesEndpoint     string
 	KajabiTracePropagation bool
 
-	security // who may ask and what a request may cost (server_security.go)
+	// Who may ask, and with whose Kajabi credentials.
+	AuthMode             string
+	AllowOpen            bool
+	Environment          string
+	apiKeys, apiKeysFile string // as given; parsed into APIKeys in service mode
+	allowlistFile        string // parsed into Allowlist
+
+	GraphiQL       bool
+	CSRFPrevention bool
+	RequestTimeout time.Duration
+	Limits         graph.Limits
+
+	// The handler's own settings (MaxBodyBytes, Introspection, FieldSuggestions, ...) are
+	// bound to its options, so run hands them over without naming them again.
+	graph.HandlerOptions
+}
+
+// Who may ask, and with whose Kajabi credentials.
+const (
+	// authOpen: anyone who reaches the port, on the service's Kajabi credentials (or the
+	// sandbox's). Loopback only unless ALLOW_OPEN=true.
+	authOpen = "open"
+	// authService: callers present one of the configured API keys; the service's own Kajabi
+	// credentials answer them. Callers' Authorization is never forwarded.
+	authService = "service"
+	// authPassthrough: each caller's own `Authorization: Bearer <Kajabi token>` is
+	// forwarded; the service holds no Kajabi secret.
+	authPassthrough = "passthrough"
+)
+
+const (
+	envDevelopment = "development"
+	envProduction  = "production"
+)
+
+// settings declares every setting once, bound to its field of c. A default is written as
+// the flag would be given; a derived one (see derived) is text that says what unset means.
+// TestREADMESettings holds the README's table to this list.
+func (c *config) settings() []setting {
+	kd, qd := kajabi.DefaultLimits, graph.DefaultLimits
+	return []setting{
+		{"LISTEN_ADDR", "listen", "127.0.0.1:8080", "address to serve on; :8080 is every interface", str(&c.ListenAddr)},
+		{"LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(&c.LogLevel)},
+		{"LOG_FORMAT", "log-format", "auto", "json, console, or auto (console on a terminal, JSON otherwise)", str(&c.LogFormat)},
+		{"ENVIRONMENT", "environment", "development on the sandbox, production otherwise", "production turns introspection, field suggestions and GraphiQL off unless they are set", derived{str(&c.Environment)}},
+		{"GRAPHIQL", "graphiql", "true in development", "serve GraphiQL at /", derived{boolean(&c.GraphiQL)}},
+
+		{"KAJABI_BASE_URL", "kajabi-base-url", "https://api.kajabi.com with credentials, the sandbox without", "Kajabi API host", derived{str(&c.KajabiBaseURL)}},
+		{"KAJABI_CLIENT_ID", "kajabi-client-id", "", "OAuth client credentials (a Kajabi User API Key), with KAJABI_CLIENT_SECRET; tokens are cached and renewed ahead of expiry", str(&c.KajabiClientID)},
+		{"KAJABI_CLIENT_SECRET", "kajabi-client-secret", "", "the secret of KAJABI_CLIENT_ID", str(&c.KajabiClientSecret)},
+		{"KAJABI_ACCESS_TOKEN", "kajabi-access-token", "", "a fixed bearer token instead of client credentials", str(&c.KajabiAccessToken)},
+		{"KAJABI_SITE_ID", "kajabi-site-id", "", "default siteId for customer queries (Kajabi requires one when the account has several sites)", str(&c.KajabiSiteID)},
+		{"KAJABI_TIMEOUT", "kajabi-timeout", "15s", "timeout of one Kajabi call", duration(&c.KajabiTimeout)},
+		{"KAJABI_MAX_INFLIGHT", "kajabi-max-inflight", strconv.Itoa(kd.Concurrency), "Kajabi calls in flight, process-wide; 0 is unlimited", integer(&c.KajabiMaxInflight)},
+		{"KAJABI_MAX_RPS", "kajabi-max-rps", fmt.Sprint(kd.Rate), "Kajabi calls a second, process-wide, with a burst of as many; 0 is unlimited", float(&c.KajabiMaxRPS)},
+		{"KAJABI_RETRIES", "kajabi-retries", strconv.Itoa(kajabi.DefaultRetryPolicy.MaxAttempts), "attempts per Kajabi read on 429, 502-504 and connection errors; 1 turns retries off", integer(&c.KajabiRetries)},
+		{"REQUEST_CONCURRENCY", "request-concurrency", "64", "Kajabi calls one GraphQL request may have in flight", integer(&c.RequestConcurrency)},
+		{"CACHE_TTL", "cache-ttl", "1m", "how long sites, products and offers are shared across requests of one credential; 0 turns sharing off", duration(&c.CacheTTL)},
+
+		{"AUTH_MODE", "auth-mode", "service with API keys, open without", "open, service or passthrough: who may ask, with whose Kajabi credentials", derived{str(&c.AuthMode)}},
+		{"API_KEYS", "api-keys", "", "service mode: the callers' keys, comma-separated, 16 characters or more each", str(&c.apiKeys)},
+		{"API_KEYS_FILE", "api-keys-file", "", "service mode: a file of keys, one per line (# comments); adds to API_KEYS", str(&c.apiKeysFile)},
+		{"ALLOW_OPEN", "allow-open", "false", "let open mode listen beyond loopback (only behind something that checks callers)", boolean(&c.AllowOpen)},
+		{"CORS_ALLOWED_ORIGINS", "cors-allowed-origins", "", "browser origins allowed to call cross-origin, comma-separated; * is any origin", list(&c.CORSOrigins)},
+		{"CSRF_PREVENTION", "csrf-prevention", "true", "refuse GETs and simple-content-type POSTs without a preflight header (CSRF_BLOCKED)", boolean(&c.CSRFPrevention)},
+
+		{"MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest request body (PAYLOAD_TOO_LARGE)", integer(&c.MaxBodyBytes)},
+		{"MAX_QUERY_BYTES", "max-query-bytes", strconv.Itoa(qd.MaxQueryBytes), "longest query text (QUERY_TOO_LARGE); 0 turns this and each limit below off", integer(&c.Limits.MaxQueryBytes)},
+		{"MAX_TOKENS", "max-tokens", strconv.Itoa(qd.MaxTokens), "most lexical tokens in a document (TOO_MANY_TOKENS)", integer(&c.Limits.MaxTokens)},
+		{"MAX_DEPTH", "max-depth", strconv.Itoa(qd.MaxDepth), "deepest field nesting, fragments expanded, introspection not counted (QUERY_TOO_DEEP)", integer(&c.Limits.MaxDepth)},
+		{"MAX_ALIASES", "max-aliases", strconv.Itoa(qd.MaxAliases), "most aliases in the operation and its fragments (TOO_MANY_ALIASES)", integer(&c.Limits.MaxAliases)},
+		{"MAX_DIRECTIVES", "max-directives", strconv.Itoa(qd.MaxDirectives), "most directive uses in the operation and its fragments (TOO_MANY_DIRECTIVES)", integer(&c.Limits.MaxDirectives)},
+		{"MAX_STRING_BYTES", "max-string-bytes", strconv.Itoa(qd.MaxStringBytes), "longest string argument, literal or variable (BAD_USER_INPUT)", integer(&c.Limits.MaxStringBytes)},
+		{"MAX_COMPLEXITY", "max-complexity", strconv.Itoa(qd.MaxComplexity), "highest cost of an operation (QUERY_TOO_COMPLEX)", integer(&c.Limits.MaxComplexity)},
+		{"REQUEST_TIMEOUT", "request-timeout", "20s", "deadline of one GraphQL request, every Kajabi call and retry included; keep it within KAJABI_TIMEOUT..2×KAJABI_TIMEOUT", duration(&c.RequestTimeout)},
+
+		{"INTROSPECTION", "introspection", "true in development", "answer __schema, __type and _service (INTROSPECTION_DISABLED)", derived{boolean(&c.Introspection)}},
+		{"FIELD_SUGGESTIONS", "field-suggestions", "true in development", "keep \"Did you mean ...?\" in validation errors", derived{boolean(&c.FieldSuggestions)}},
+		{"PERSISTED_QUERIES", "persisted-queries", "true", "automatic persisted queries (Apollo's APQ), kept per caller", boolean(&c.PersistedQueries)},
+		{"OPERATION_ALLOWLIST", "operation-allowlist", "", "a file of the only operations that may run (OPERATION_NOT_ALLOWED): GraphQL documents, or an Apollo persisted query manifest or id map (.json)", str(&c.allowlistFile)},
+
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "otlp-endpoint", "", "send spans to this OTLP/HTTP collector; the SDK's other OTEL_* variables apply", str(&c.OTLPEndpoint)},
+		{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "otlp-traces-endpoint", "", "the same, for traces only", str(&c.OTLPTracesEndpoint)},
+		{"KAJABI_TRACE_PROPAGATION", "kajabi-trace-propagation", "false", "also send traceparent to Kajabi", boolean(&c.KajabiTracePropagation)},
+
+		{"SANDBOX_CUSTOMERS", "sandbox-customers", "5000", "customers in the sandbox", integer(&c.SandboxCustomers)},
+		{"SANDBOX_SEED", "sandbox-seed", "0", "another seed gives another, equally deterministic, data set", integer(&c.SandboxSeed)},
+		{"SANDBOX_LATENCY", "sandbox-latency", "0s", "latency the sandbox adds to every call", duration(&c.SandboxLatency)},
+		{"SANDBOX_FAULT_RATE", "sandbox-fault-rate", "0", "share (0..1) of sandbox calls answered 429 or 503", float(&c.SandboxFaultRate)},
+		{"SANDBOX_RATE_LIMIT", "sandbox-rate-limit", "0", "calls a second the sandbox account answers before 429 with Retry-After; 0 is no limit", integer(&c.SandboxRateLimit)},
+	}
+}
+
+// envAliases are other names a setting's environment variable is read under, after its own.
+var envAliases = map[string]string{"ENVIRONMENT": "APP_ENV"}
+
+// setting is one line of settings: the value is read from the flag if given, else from the
+// environment variable if set, else from def.
+type setting struct {
+	env, flag, def, help string
+	value                flag.Value
+}
+
+// derived marks a setting whose default depends on other settings: unset, it keeps its
+// zero value for loadConfig to derive, and def only describes the outcome.
+type derived struct{ flag.Value }
+
+func (d derived) IsBoolFlag() bool {
+	b, ok := d.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// value parses a flag or environment variable into a config field.
+type value[T any] struct {
+	p     *T
+	parse func(string) (T, error)
+}
+
+func (v value[T]) Set(s string) error {
+	x, err := v.parse(s)
+	if err == nil {
+		*v.p = x
+	}
+	return err
+}
+
+func (v value[T]) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return fmt.Sprint(*v.p)
+}
+
+// boolValue lets `-allow-open` stand for `-allow-open=true`.
+type boolValue struct{ value[bool] }
+
+func (boolValue) IsBoolFlag() bool { return true }
+
+func str(p *string) flag.Value {
+	return value[string]{p, func(s string) (string, error) { return s, nil }}
+}
+
+func integer[T int | int64](p *T) flag.Value {
+	return value[T]{p, func(s string) (T, error) { n, err := strconv.ParseInt(s, 10, 64); return T(n), err }}
+}
+
+func float(p *float64) flag.Value {
+	return value[float64]{p, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }}
+}
+
+func duration(p *time.Duration) flag.Value { return value[time.Duration]{p, time.ParseDuration} }
+
+func boolean(p *bool) flag.Value { return boolValue{value[bool]{p, strconv.ParseBool}} }
+
+// list is a comma-separated list; blanks around and between items are dropped.
+func list(p *[]string) flag.Value {
+	return value[[]string]{p, func(s string) ([]string, error) {
+		var out []string
+		for item := range strings.SplitSeq(s, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+		return out, nil
+	}}
 }
 
 // sandboxMode is true when nothing points the service at a real Kajabi account.
@@ -65,56 +233,74 @@ func (c config) sandboxMode() bool {
 	return c.KajabiBaseURL == "" && c.KajabiAccessToken == "" && c.KajabiClientID == "" && c.KajabiClientSecret == ""
 }
 
+// loadConfig reads every setting from args, then getenv, then its default, and derives and
+// checks the rest. -h and -help give flag.ErrHelp.
 func loadConfig(args []string, getenv func(string) string) (config, error) {
-	env := envReader{get: getenv}
-	c := config{
-		ListenAddr:         env.str("LISTEN_ADDR", "127.0.0.1:8080"),
-		LogLevel:           env.str("LOG_LEVEL", "info"),
-		LogFormat:          env.str("LOG_FORMAT", "auto"),
-		MaxBodyBytes:       env.int64("MAX_BODY_BYTES", 1<<20),
-		KajabiBaseURL:      env.str("KAJABI_BASE_URL", ""),
-		KajabiClientID:     env.str("KAJABI_CLIENT_ID", ""),
-		KajabiClientSecret: env.str("KAJABI_CLIENT_SECRET", ""),
-		KajabiAccessToken:  env.str("KAJABI_ACCESS_TOKEN", ""),
-		KajabiSiteID:       env.str("KAJABI_SITE_ID", ""),
-		KajabiTimeout:      env.duration("KAJABI_TIMEOUT", 15*time.Second),
-		KajabiMaxInflight:  int(env.int64("KAJABI_MAX_INFLIGHT", int64(kajabi.DefaultLimits.Concurrency))),
-		KajabiMaxRPS:       env.float("KAJABI_MAX_RPS", kajabi.DefaultLimits.Rate),
-		KajabiRetries:      int(env.int64("KAJABI_RETRIES", int64(kajabi.DefaultRetryPolicy.MaxAttempts))),
-		CacheTTL:           env.duration("CACHE_TTL", time.Minute),
-		RequestConcurrency: int(env.int64("REQUEST_CONCURRENCY", 64)),
-		SandboxCustomers:   int(env.int64("SANDBOX_CUSTOMERS", 5000)),
-		SandboxSeed:        env.int64("SANDBOX_SEED", 0),
-		SandboxLatency:     env.duration("SANDBOX_LATENCY", 0),
-		SandboxFaultRate:   env.float("SANDBOX_FAULT_RATE", 0),
-	}
-	c.Tracing = telemetry.OTLPConfigured(getenv)
-	c.KajabiTracePropagation = env.bool("KAJABI_TRACE_PROPAGATION", false)
-	if env.err != nil {
-		return c, env.err
-	}
+	var c config
+	settings := c.settings()
 	fs := flag.NewFlagSet("facade", flag.ContinueOnError)
-	fs.StringVar(&c.ListenAddr, "listen", c.ListenAddr, "address to listen on (LISTEN_ADDR)")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
-	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json, console or auto (LOG_FORMAT)")
-	fs.StringVar(&c.KajabiBaseURL, "kajabi-base-url", c.KajabiBaseURL, "Kajabi API base URL (KAJABI_BASE_URL)")
-	fs.StringVar(&c.KajabiSiteID, "kajabi-site-id", c.KajabiSiteID, "default site for customer queries (KAJABI_SITE_ID)")
-	fs.DurationVar(&c.KajabiTimeout, "kajabi-timeout", c.KajabiTimeout, "timeout of one Kajabi call (KAJABI_TIMEOUT)")
-	fs.IntVar(&c.KajabiMaxInflight, "kajabi-max-inflight", c.KajabiMaxInflight, "Kajabi calls in flight, process-wide; 0 is unlimited (KAJABI_MAX_INFLIGHT)")
-	fs.Float64Var(&c.KajabiMaxRPS, "kajabi-max-rps", c.KajabiMaxRPS, "Kajabi calls a second, process-wide; 0 is unlimited (KAJABI_MAX_RPS)")
-	fs.IntVar(&c.KajabiRetries, "kajabi-retries", c.KajabiRetries, "attempts per Kajabi read, 1 for no retries (KAJABI_RETRIES)")
-	fs.DurationVar(&c.CacheTTL, "cache-ttl", c.CacheTTL, "how long sites, products and offers are shared across requests; 0 turns it off (CACHE_TTL)")
-	fs.IntVar(&c.SandboxCustomers, "sandbox-customers", c.SandboxCustomers, "customers in the sandbox (SANDBOX_CUSTOMERS)")
-	fs.DurationVar(&c.SandboxLatency, "sandbox-latency", c.SandboxLatency, "latency the sandbox adds per call (SANDBOX_LATENCY)")
-	fs.Float64Var(&c.SandboxFaultRate, "sandbox-fault-rate", c.SandboxFaultRate, "share of sandbox calls answered 429/503 (SANDBOX_FAULT_RATE)")
-	authMode := fs.String("auth-mode", "", "open, service or passthrough (AUTH_MODE)")
+	fs.SetOutput(io.Discard) // main prints the usage; tests want only the error
+	for _, s := range settings {
+		if _, ok := s.value.(derived); !ok {
+			if err := s.value.Set(s.def); err != nil {
+				return c, fmt.Errorf("default of %s: %w", s.env, err)
+			}
+		}
+		fs.Var(s.value, s.flag, s.help)
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	flagged := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { flagged[f.Name] = true })
+	given := map[string]bool{} // by env var: set by flag or environment
+	for _, s := range settings {
+		if flagged[s.flag] {
+			given[s.env] = true
+			continue
+		}
+		v := getenv(s.env)
+		if a := envAliases[s.env]; v == "" && a != "" {
+			v = getenv(a)
+		}
+		if v == "" {
+			continue
+		}
+		if err := s.value.Set(v); err != nil {
+			return c, fmt.Errorf("%s=%q: %w", s.env, v, err)
+		}
+		given[s.env] = true
+	}
+	c.Tracing = telemetry.OTLPConfigured(func(env string) string {
+		for _, s := range settings {
+			if s.env == env {
+				return s.value.String()
+			}
+		}
+		return ""
+	})
+
 	if (c.KajabiClientID == "") != (c.KajabiClientSecret == "") {
 		return c, errors.New("KAJABI_CLIENT_ID and KAJABI_CLIENT_SECRET go together: set both or neither")
 	}
-	if err := loadSecurity(&c, &env, *authMode); err != nil {
+	c.Environment = strings.ToLower(c.Environment)
+	switch c.Environment {
+	case "":
+		c.Environment = envProduction
+		if c.sandboxMode() {
+			c.Environment = envDevelopment
+		}
+	case envDevelopment, envProduction:
+	default:
+		return c, fmt.Errorf("ENVIRONMENT must be %s or %s, got %q", envDevelopment, envProduction, c.Environment)
+	}
+	dev := c.Environment == envDevelopment
+	for env, p := range map[string]*bool{"INTROSPECTION": &c.Introspection, "FIELD_SUGGESTIONS": &c.FieldSuggestions, "GRAPHIQL": &c.GraphiQL} {
+		if !given[env] {
+			*p = dev
+		}
+	}
+	if err := c.deriveAccess(); err != nil {
 		return c, err
 	}
 	if c.KajabiBaseURL != "" && c.KajabiAccessToken == "" && c.KajabiClientID == "" && c.AuthMode != authPassthrough {
@@ -123,17 +309,113 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	if c.KajabiMaxRPS < 0 || c.KajabiMaxInflight < 0 || c.KajabiRetries < 0 {
 		return c, errors.New("KAJABI_MAX_RPS, KAJABI_MAX_INFLIGHT and KAJABI_RETRIES cannot be negative")
 	}
+	if c.SandboxRateLimit < 0 {
+		return c, errors.New("SANDBOX_RATE_LIMIT cannot be negative")
+	}
 	if c.SandboxFaultRate < 0 || c.SandboxFaultRate > 1 {
 		return c, fmt.Errorf("SANDBOX_FAULT_RATE must be between 0 and 1, got %v", c.SandboxFaultRate)
 	}
 	return c, nil
 }
 
+// deriveAccess checks who may ask and what a request may cost, and derives the auth mode
+// and its keys.
+func (c *config) deriveAccess() error {
+	if c.RequestTimeout < 0 {
+		return fmt.Errorf("REQUEST_TIMEOUT must not be negative, got %v", c.RequestTimeout)
+	}
+	for name, v := range map[string]int{
+		"MAX_QUERY_BYTES": c.Limits.MaxQueryBytes, "MAX_TOKENS": c.Limits.MaxTokens, "MAX_DEPTH": c.Limits.MaxDepth,
+		"MAX_ALIASES": c.Limits.MaxAliases, "MAX_DIRECTIVES": c.Limits.MaxDirectives,
+		"MAX_STRING_BYTES": c.Limits.MaxStringBytes, "MAX_COMPLEXITY": c.Limits.MaxComplexity,
+	} {
+		if v < 0 {
+			return fmt.Errorf("%s must not be negative (0 turns the limit off), got %d", name, v)
+		}
+	}
+
+	c.AuthMode = strings.ToLower(c.AuthMode)
+	haveKeys := c.apiKeys != "" || c.apiKeysFile != ""
+	if c.AuthMode == "" {
+		c.AuthMode = authOpen
+		if haveKeys {
+			c.AuthMode = authService
+		}
+	}
+	switch c.AuthMode {
+	case authService:
+		if !haveKeys {
+			return errors.New("AUTH_MODE=service needs API keys: set API_KEYS (comma-separated) or API_KEYS_FILE (one per line)")
+		}
+		keys, err := graph.ParseAPIKeys(c.apiKeys, c.apiKeysFile)
+		if err != nil {
+			return fmt.Errorf("API_KEYS/API_KEYS_FILE: %w", err)
+		}
+		c.APIKeys = keys
+	case authPassthrough:
+		if c.KajabiAccessToken != "" || c.KajabiClientID != "" || c.KajabiClientSecret != "" {
+			return errors.New("AUTH_MODE=passthrough forwards each caller's own Kajabi token, so the service holds no Kajabi secret: unset KAJABI_ACCESS_TOKEN, KAJABI_CLIENT_ID and KAJABI_CLIENT_SECRET")
+		}
+	case authOpen:
+		if !c.AllowOpen && !loopbackListen(c.ListenAddr) {
+			return fmt.Errorf("AUTH_MODE=open lets anyone who reaches %s use the service's Kajabi credentials: listen on loopback (LISTEN_ADDR=127.0.0.1:8080), set API_KEYS for service mode, or set ALLOW_OPEN=true if something in front of the service checks callers", c.ListenAddr)
+		}
+	default:
+		return fmt.Errorf("AUTH_MODE must be %s, %s or %s, got %q", authOpen, authService, authPassthrough, c.AuthMode)
+	}
+	if haveKeys && c.AuthMode != authService {
+		return fmt.Errorf("API keys are only checked in AUTH_MODE=service, not %s: unset API_KEYS and API_KEYS_FILE or change the mode", c.AuthMode)
+	}
+	if c.allowlistFile != "" {
+		a, err := graph.LoadOperationAllowlist(c.allowlistFile)
+		if err != nil {
+			return fmt.Errorf("OPERATION_ALLOWLIST: %w", err)
+		}
+		c.Allowlist = a
+	}
+	return nil
+}
+
+// usage lists every setting with its flag, environment variable, default and meaning.
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: facade [flags]
+
+Serves Kajabi's customers over GraphQL; without Kajabi credentials, on the embedded Kajabi
+sandbox. Each setting is a flag and an environment variable; the flag wins. Give secrets
+as environment variables: flags show in the process list.
+
+`)
+	var c config
+	for _, s := range c.settings() {
+		fmt.Fprintf(w, "  -%s  %s", s.flag, s.env)
+		if a := envAliases[s.env]; a != "" {
+			fmt.Fprintf(w, " or %s", a)
+		}
+		if s.def != "" {
+			fmt.Fprintf(w, " (default %s)", s.def)
+		}
+		fmt.Fprintf(w, "\n    \t%s\n", s.help)
+	}
+	fmt.Fprintf(w, "\nGo's own GOMEMLIMIT and GOGC default to %dMiB and %d here.\n", defaultMemoryLimit>>20, defaultGCPercent)
+}
+
 func main() {
 	cfg, err := loadConfig(os.Args[1:], os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		usage(os.Stdout)
+		return
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "facade:", err)
+		fmt.Fprintln(os.Stderr, "facade -help lists every setting")
 		os.Exit(2)
+	}
+	// The OpenTelemetry SDK reads its endpoint from its own variables, so one given as a
+	// flag reaches it there.
+	for _, s := range cfg.settings() {
+		if v := s.value.String(); strings.HasPrefix(s.env, "OTEL_") && v != "" {
+			_ = os.Setenv(s.env, v)
+		}
 	}
 	logger := newLogger(cfg)
 	tuneGC(os.Getenv)
@@ -179,6 +461,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 			Seed:      cfg.SandboxSeed,
 			Latency:   cfg.SandboxLatency,
 			FaultRate: cfg.SandboxFaultRate,
+			RateLimit: cfg.SandboxRateLimit,
 		})
 		sandboxURL, stopSandbox, err := serveLoopback(sb)
 		if err != nil {
@@ -222,22 +505,10 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		cache = loader.NewCache(cfg.CacheTTL, 0)
 	}
 	resolver := &graph.Resolver{Client: client, DefaultSiteID: cfg.KajabiSiteID}
-	mux.Handle("/graphql", graph.NewHandler(resolver, graph.HandlerOptions{
-		MaxBodyBytes:          cfg.MaxBodyBytes,
-		Introspection:         cfg.Introspection,
-		RequestConcurrency:    cfg.RequestConcurrency,
-		Cache:                 cache,
-		Telemetry:             tel,
-		Credentials:           cfg.credentials(client),
-		APIKeys:               cfg.APIKeys,
-		Limits:                &cfg.Limits,
-		Timeout:               cfg.RequestTimeout,
-		FieldSuggestions:      cfg.FieldSuggestions,
-		PersistedQueries:      cfg.PersistedQueries,
-		Allowlist:             cfg.Allowlist,
-		DisableCSRFPrevention: !cfg.CSRFPrevention,
-		CORSOrigins:           cfg.CORSOrigins,
-	}))
+	opts := cfg.HandlerOptions
+	opts.Cache, opts.Telemetry, opts.Credentials = cache, tel, cfg.credentials(client)
+	opts.Limits, opts.Timeout, opts.DisableCSRFPrevention = &cfg.Limits, cfg.RequestTimeout, !cfg.CSRFPrevention
+	mux.Handle("/graphql", graph.NewHandler(resolver, opts))
 	if cfg.GraphiQL {
 		ui := graphiql.Handler(graphiql.Options{
 			Title:        "Kajabi GraphQL",
@@ -252,7 +523,9 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("GET /readyz", telemetry.Readiness(telemetry.ReadinessOptions{Checks: telemetry.KajabiChecks(client)}))
+	// Readiness is this process's alone; Kajabi's state is on /status and /metrics.
+	mux.Handle("GET /readyz", telemetry.Readiness(telemetry.ReadinessOptions{}))
+	mux.Handle("GET /status", telemetry.Status(client, telemetry.StatusOptions{}))
 	mux.Handle("GET /metrics", tel.MetricsHandler())
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
@@ -330,45 +603,55 @@ func newLogger(cfg config) zerolog.Logger {
 	return zerolog.New(os.Stderr).Level(level).With().Timestamp().Logger()
 }
 
-// envReader reads typed settings, remembering the first malformed one.
-type envReader struct {
-	get func(string) string
-	err error
-}
-
-func (e *envReader) str(key, def string) string {
-	if v := e.get(key); v != "" {
-		return v
+// loopbackListen reports whether addr only accepts connections from this machine; an
+// empty host (":8080") is every interface.
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
 	}
-	return def
+	return graph.IsLoopbackHost(host)
 }
 
-func (e *envReader) parse(key string, parse func(string) error) {
-	if v := e.get(key); v != "" && e.err == nil {
-		if err := parse(v); err != nil {
-			e.err = fmt.Errorf("%s=%q: %w", key, v, err)
-		}
+// guardsHost is true when the service is open on loopback: then only requests addressed to
+// a loopback name are answered (graph.LoopbackHostOnly), which keeps out web pages that
+// reach 127.0.0.1 through DNS rebinding. ALLOW_OPEN=true lifts it, for a reverse proxy on
+// the same machine that forwards another Host.
+func (c config) guardsHost() bool {
+	return c.AuthMode == authOpen && !c.AllowOpen
+}
+
+// sandboxAuth is how the service signs in to the embedded sandbox: with its documented
+// client in open and service mode, not at all in passthrough (callers bring sandbox tokens).
+func (c config) sandboxAuth() kajabi.Option {
+	if c.AuthMode == authPassthrough {
+		return func(*kajabi.Client) error { return nil }
 	}
+	return kajabi.WithClientCredentials(sandbox.ClientID, sandbox.ClientSecret)
 }
 
-func (e *envReader) int64(key string, def int64) int64 {
-	e.parse(key, func(v string) (err error) { def, err = strconv.ParseInt(v, 10, 64); return })
-	return def
+// credentials gives each request its own Kajabi client in passthrough mode; nil otherwise,
+// when every request goes out with the service's credentials.
+func (c config) credentials(base *kajabi.Client) func(*http.Request) (*kajabi.Client, string, error) {
+	if c.AuthMode != authPassthrough {
+		return nil
+	}
+	return graph.Passthrough(base)
 }
 
-func (e *envReader) float(key string, def float64) float64 {
-	e.parse(key, func(v string) (err error) { def, err = strconv.ParseFloat(v, 64); return })
-	return def
-}
-
-func (e *envReader) bool(key string, def bool) bool {
-	e.parse(key, func(v string) (err error) { def, err = strconv.ParseBool(v); return })
-	return def
-}
-
-func (e *envReader) duration(key string, def time.Duration) time.Duration {
-	e.parse(key, func(v string) (err error) { def, err = time.ParseDuration(v); return })
-	return def
+// warnings are settings that work but are probably not what was meant.
+func (c config) warnings() []string {
+	var out []string
+	if t := c.RequestTimeout; t > 0 && (t < c.KajabiTimeout || t > 2*c.KajabiTimeout) {
+		out = append(out, fmt.Sprintf("REQUEST_TIMEOUT=%v is outside KAJABI_TIMEOUT..2×KAJABI_TIMEOUT (%v..%v): one slow Kajabi call may outlive the request, or a request may wait through several", t, c.KajabiTimeout, 2*c.KajabiTimeout))
+	}
+	if c.AuthMode == authOpen && c.AllowOpen && !loopbackListen(c.ListenAddr) {
+		out = append(out, "AUTH_MODE=open on "+c.ListenAddr+" with ALLOW_OPEN=true: anyone who reaches it uses the service's Kajabi credentials")
+	}
+	if !c.CSRFPrevention {
+		out = append(out, "CSRF_PREVENTION=false: a web page can make a browser send GET queries to this service")
+	}
+	return out
 }
 
 // exampleQuery is what GraphiQL opens with, and the README's first example.

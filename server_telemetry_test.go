@@ -182,7 +182,7 @@ func session(t *testing.T, base string, auth map[string]string) {
 	get := map[string]string{"Apollo-Require-Preflight": "true"} // or CSRF prevention refuses the GET
 	maps.Copy(get, auth)
 	call(t, http.MethodGet, base+"/graphql?query="+url.QueryEscape(`query ById { site(id: "1") { id } }`), "", get)
-	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+	for _, p := range []string{"/healthz", "/readyz", "/status", "/metrics"} {
 		call(t, http.MethodGet, base+p, "", nil)
 	}
 }
@@ -228,9 +228,14 @@ func TestObservabilityEndpoints(t *testing.T) {
 		return resp, string(b)
 	}
 
+	// Readiness is the process's own; Kajabi's credentials and version are on /status.
 	resp, body := get("/readyz", nil)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"status":"ready"`) || !strings.Contains(body, `"credentials":"ok"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"status":"ready"`) {
 		t.Errorf("/readyz: %d %s", resp.StatusCode, body)
+	}
+	resp, body = get("/status", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"breaker":"closed"`) || !strings.Contains(body, `"version":{"ok":true,"version":"1.1.0"`) {
+		t.Errorf("/status: %d %s", resp.StatusCode, body)
 	}
 	resp, body = get("/metrics", map[string]string{"X-Request-Id": "probe-1"})
 	for _, want := range []string{

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -255,5 +258,120 @@ func runConfigCases(t *testing.T, cases []configCase) {
 				t.Errorf("got %+v, %v", c, err)
 			}
 		})
+	}
+}
+
+// TestSettingsAsFlags gives settings by flag that used to be environment-only, and checks
+// that each lands where its variable does and that derived defaults stay derived.
+func TestSettingsAsFlags(t *testing.T) {
+	runConfigCases(t, []configCase{
+		{"a flag sets a derived default", nil, []string{"-introspection=false"}, "", func(c config) bool {
+			return c.Environment == envDevelopment && !c.Introspection && c.FieldSuggestions && c.GraphiQL
+		}},
+		{"flag environment", map[string]string{"ENVIRONMENT": "development"}, []string{"-environment", "PRODUCTION"}, "", func(c config) bool {
+			return c.Environment == envProduction && !c.Introspection && !c.GraphiQL
+		}},
+		{"flag over env for a limit", map[string]string{"MAX_DEPTH": "4"}, []string{"-max-depth", "3"}, "", func(c config) bool {
+			return c.Limits.MaxDepth == 3 && c.Limits.MaxAliases == 30
+		}},
+		{"env over default for a limit", map[string]string{"MAX_DEPTH": "4"}, nil, "", func(c config) bool { return c.Limits.MaxDepth == 4 }},
+		{"boolean flag without a value", nil, []string{"-allow-open", "-listen", ":8080"}, "", func(c config) bool {
+			return c.AllowOpen && c.AuthMode == authOpen && !c.guardsHost()
+		}},
+		{"list flag", nil, []string{"-cors-allowed-origins", " https://a.example,,https://b.example "}, "", func(c config) bool {
+			return len(c.CORSOrigins) == 2 && c.CORSOrigins[0] == "https://a.example" && c.CORSOrigins[1] == "https://b.example"
+		}},
+		{"keys by flag mean service mode", nil, []string{"-api-keys", "flag-key-0123456789abcdef"}, "", func(c config) bool {
+			return c.AuthMode == authService && c.APIKeys.Len() == 1
+		}},
+		{"credentials by flag", nil, []string{"-kajabi-client-id", "a", "-kajabi-client-secret", "b"}, "", func(c config) bool {
+			return !c.sandboxMode() && c.Environment == envProduction
+		}},
+		{"no tracing without an endpoint", nil, nil, "", func(c config) bool { return !c.Tracing }},
+		{"tracing by flag", nil, []string{"-otlp-endpoint", "http://127.0.0.1:4318"}, "", func(c config) bool { return c.Tracing }},
+		{"tracing by the traces variable", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:4318/v1/traces"}, nil, "", func(c config) bool { return c.Tracing }},
+		{"handler options come from the settings", map[string]string{"MAX_BODY_BYTES": "2048", "REQUEST_CONCURRENCY": "3", "PERSISTED_QUERIES": "false"}, nil, "", func(c config) bool {
+			return c.HandlerOptions.MaxBodyBytes == 2048 && c.HandlerOptions.RequestConcurrency == 3 && !c.HandlerOptions.PersistedQueries &&
+				c.HandlerOptions.Introspection && c.HandlerOptions.FieldSuggestions
+		}},
+		{"malformed flag", nil, []string{"-sandbox-seed", "x"}, "-sandbox-seed", nil},
+		{"unknown flag", nil, []string{"-listen-addr", "127.0.0.1:1"}, "-listen-addr", nil},
+	})
+	for _, arg := range []string{"-h", "-help", "--help"} {
+		if _, err := loadConfig([]string{arg}, func(string) string { return "" }); !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("loadConfig(%s): got %v, want flag.ErrHelp", arg, err)
+		}
+	}
+}
+
+// TestSettingsDeclaredOnce checks the declarations themselves: one flag and one variable
+// per setting, and -help shows each with its default.
+func TestSettingsDeclaredOnce(t *testing.T) {
+	var c config
+	var help strings.Builder
+	usage(&help)
+	seen := map[string]string{}
+	for _, s := range c.settings() {
+		for _, name := range []string{s.env, "-" + s.flag, envAliases[s.env]} {
+			if other, dup := seen[name]; dup && name != "" {
+				t.Errorf("%s is declared by both %s and %s", name, other, s.env)
+			}
+			seen[name] = s.env
+		}
+		line := "-" + s.flag + "  " + s.env
+		if a := envAliases[s.env]; a != "" {
+			line += " or " + a
+		}
+		if s.def != "" {
+			line += " (default " + s.def + ")"
+		}
+		if !strings.Contains(help.String(), "  "+line+"\n    \t"+s.help+"\n") {
+			t.Errorf("-help lacks %q with its help %q", line, s.help)
+		}
+	}
+}
+
+// TestREADMESettings holds the README's settings table to the declared settings: the same
+// variables, flags, defaults and meanings (backticks aside), nothing more.
+func TestREADMESettings(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Settings\n")
+	if !ok {
+		t.Fatal("README has no ## Settings section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	got := map[string]string{} // first variable -> the row, backticks dropped
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(strings.TrimSpace(line), "|")
+		if !strings.HasPrefix(line, "| `") || len(cells) != 6 {
+			continue
+		}
+		cells = cells[1:5]
+		for i := range cells {
+			cells[i] = strings.TrimSpace(strings.ReplaceAll(cells[i], "`", ""))
+		}
+		env, _, _ := strings.Cut(cells[0], " ")
+		if _, dup := got[env]; dup {
+			t.Errorf("README lists %s twice", env)
+		}
+		got[env] = strings.Join(cells, " | ")
+	}
+	var c config
+	for _, s := range c.settings() {
+		env := s.env
+		if a := envAliases[s.env]; a != "" {
+			env += " (or " + a + ")"
+		}
+		want := strings.Join([]string{env, "-" + s.flag, s.def, s.help}, " | ")
+		if got[s.env] != want {
+			t.Errorf("README row for %s:\ngot  %q\nwant %q", s.env, got[s.env], want)
+		}
+		delete(got, s.env)
+	}
+	for env := range got {
+		t.Errorf("README lists %s, which is not a declared setting", env)
 	}
 }

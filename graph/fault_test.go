@@ -78,7 +78,7 @@ func TestFaultsOutageAndRecovery(t *testing.T) {
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 200})
 	// Up to 4 attempts, waiting as long as the sandbox's Retry-After (1s) asks.
 	retry := kajabi.RetryPolicy{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 1200 * time.Millisecond}
-	breaker := kajabi.BreakerPolicy{Threshold: 10, Window: 5 * time.Second, Cooldown: 300 * time.Millisecond}
+	breaker := kajabi.BreakerPolicy{MinCalls: 10, Window: 5 * time.Second, Cooldown: 300 * time.Millisecond}
 	hc := kajabi.NewHTTPClient(5 * time.Second)
 	newServer := func(retry kajabi.RetryPolicy) string {
 		client := up.Client(t, kajabi.WithHTTPClient(hc), kajabi.WithRetry(retry), kajabi.WithBreaker(breaker),

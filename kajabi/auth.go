@@ -170,7 +170,7 @@ func (cc *ClientCredentials) post(ctx context.Context, form url.Values) (*oauthT
 	form.Set("client_secret", cc.ClientSecret)
 	encoded := form.Encode()
 	rawURL := cc.client.url(tokenPath, "")
-	cl := &call{method: http.MethodPost, pattern: tokenPath, url: rawURL,
+	cl := &call{method: http.MethodPost, pattern: tokenPath, url: rawURL, account: cc.client.accountKey(""),
 		newRequest: func(ctx context.Context) (*http.Request, error) {
 			req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, strings.NewReader(encoded))
 			if err != nil {

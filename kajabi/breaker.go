@@ -1,8 +1,12 @@
 package kajabi
 
 import (
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/sony/gobreaker/v2"
 )
 
 // BreakerState is the state of the client's circuit breaker.
@@ -29,7 +33,17 @@ func (s BreakerState) String() string {
 	return "unknown"
 }
 
-// outcome is what one attempt says about Kajabi's health.
+func breakerState(s gobreaker.State) BreakerState {
+	switch s {
+	case gobreaker.StateOpen:
+		return BreakerOpen
+	case gobreaker.StateHalfOpen:
+		return BreakerHalfOpen
+	}
+	return BreakerClosed
+}
+
+// outcome is what one call (or one attempt of it) says about Kajabi's health.
 type outcome int
 
 const (
@@ -38,24 +52,26 @@ const (
 	outcomeFailure                // 5xx, no answer, or the attempt timed out
 )
 
-// breaker is a consecutive-failures circuit breaker; a nil *breaker lets everything through.
-type breaker struct {
-	policy  BreakerPolicy
-	observe func(from, to BreakerState)
-	now     func() time.Time
+// gobreaker judges a call by its error: these stand for the outcomes it does not carry.
+var (
+	errKajabiFailing = errors.New("kajabi failing")
+	errNoOutcome     = errors.New("no outcome")
+)
 
-	mu           sync.Mutex
-	state        BreakerState
-	gen          int // bumped on every state change: late outcomes of an older state are ignored
-	failures     int // consecutive, while closed
-	firstFailure time.Time
-	openedAt     time.Time
-	probing      bool // half-open and the probe is out
+// breaker is the failure-rate circuit breaker of BreakerPolicy, on sony/gobreaker's
+// rolling window. A nil *breaker lets everything through.
+type breaker struct {
+	cb       *gobreaker.TwoStepCircuitBreaker[struct{}]
+	cooldown time.Duration
+	openedAt atomic.Int64 // unix nanoseconds of the latest opening, for CircuitOpenError
 }
 
 func newBreaker(p BreakerPolicy, observe func(from, to BreakerState)) *breaker {
-	if p.Threshold == 0 {
+	if p.MinCalls == 0 {
 		return nil
+	}
+	if p.FailureRatio == 0 {
+		p.FailureRatio = DefaultBreakerPolicy.FailureRatio
 	}
 	if p.Window == 0 {
 		p.Window = DefaultBreakerPolicy.Window
@@ -63,89 +79,76 @@ func newBreaker(p BreakerPolicy, observe func(from, to BreakerState)) *breaker {
 	if p.Cooldown == 0 {
 		p.Cooldown = DefaultBreakerPolicy.Cooldown
 	}
-	return &breaker{policy: p, observe: observe, now: time.Now}
+	b := &breaker{cooldown: p.Cooldown}
+	minCalls := uint32(p.MinCalls)
+	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name: "kajabi",
+		// One probe at a time while half-open; its success closes the breaker.
+		MaxRequests: 1,
+		// Ten buckets: a failure leaves the count within a tenth of Window of its age.
+		Interval:     p.Window,
+		BucketPeriod: p.Window / 10,
+		Timeout:      p.Cooldown,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			n := c.TotalSuccesses + c.TotalFailures
+			return n >= minCalls && float64(c.TotalFailures) >= p.FailureRatio*float64(n)
+		},
+		IsExcluded: func(err error) bool { return errors.Is(err, errNoOutcome) },
+		// gobreaker calls this with its lock held, so observers see changes in order.
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			if to == gobreaker.StateOpen {
+				b.openedAt.Store(time.Now().UnixNano())
+			}
+			if observe != nil {
+				observe(breakerState(from), breakerState(to))
+			}
+		},
+	})
+	return b
 }
 
 func noOutcome(outcome) {}
 
-// allow admits an attempt, or refuses it with a *CircuitOpenError. An admitted attempt
-// must report its outcome through done, exactly once.
+// allow admits a call, or refuses it with a *CircuitOpenError. An admitted call must
+// report its outcome through done; only the first report counts.
 func (b *breaker) allow() (done func(outcome), err error) {
 	if b == nil {
 		return noOutcome, nil
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.state == BreakerOpen {
-		left := b.openedAt.Add(b.policy.Cooldown).Sub(b.now())
-		if left > 0 {
-			return nil, &CircuitOpenError{RetryAfter: left}
-		}
-		b.set(BreakerHalfOpen)
+	report, err := b.cb.Allow()
+	if errors.Is(err, gobreaker.ErrOpenState) {
+		left := time.Unix(0, b.openedAt.Load()).Add(b.cooldown).Sub(time.Now())
+		return nil, &CircuitOpenError{RetryAfter: max(left, time.Nanosecond)}
 	}
-	if b.state == BreakerHalfOpen {
-		if b.probing {
-			return nil, &CircuitOpenError{}
-		}
-		b.probing = true
+	if err != nil { // half-open, and the probe is out
+		return nil, &CircuitOpenError{}
 	}
-	gen := b.gen
 	var once sync.Once
-	return func(o outcome) { once.Do(func() { b.record(gen, o) }) }, nil
-}
-
-func (b *breaker) record(gen int, o outcome) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if gen != b.gen {
-		return
-	}
-	switch b.state {
-	case BreakerClosed:
-		switch o {
-		case outcomeSuccess:
-			b.failures = 0
-		case outcomeFailure:
-			now := b.now()
-			if b.failures == 0 || now.Sub(b.firstFailure) > b.policy.Window {
-				b.failures, b.firstFailure = 0, now
+	return func(o outcome) {
+		once.Do(func() {
+			switch o {
+			case outcomeSuccess:
+				report(nil)
+			case outcomeFailure:
+				report(errKajabiFailing)
+			default:
+				report(errNoOutcome)
 			}
-			b.failures++
-			if b.failures >= b.policy.Threshold {
-				b.openedAt = now
-				b.set(BreakerOpen)
-			}
-		}
-	case BreakerHalfOpen:
-		switch o {
-		case outcomeSuccess:
-			b.set(BreakerClosed)
-		case outcomeFailure:
-			b.openedAt = b.now()
-			b.set(BreakerOpen)
-		default:
-			b.probing = false // the probe's caller left; the next call probes
-		}
-	}
+		})
+	}, nil
 }
 
-// set changes state; b.mu must be held, so observers see changes in order.
-func (b *breaker) set(to BreakerState) {
-	from := b.state
-	b.state, b.gen, b.probing, b.failures = to, b.gen+1, false, 0
-	if b.observe != nil {
-		b.observe(from, to)
-	}
+// closed reports whether calls flow freely; a retry waits for that.
+func (b *breaker) closed() bool {
+	return b == nil || b.cb.State() == gobreaker.StateClosed
 }
 
-// BreakerState reports the state of the client's circuit breaker, for health checks;
-// BreakerClosed when the breaker is off. An open breaker whose cool-down has ended stays
-// open until the next call probes.
+// BreakerState reports the state of the client's circuit breaker, for metrics and status;
+// BreakerClosed when the breaker is off. An open breaker whose cool-down has ended reads
+// half-open.
 func (c *Client) BreakerState() BreakerState {
 	if c.breaker == nil {
 		return BreakerClosed
 	}
-	c.breaker.mu.Lock()
-	defer c.breaker.mu.Unlock()
-	return c.breaker.state
+	return breakerState(c.breaker.cb.State())
 }

@@ -46,8 +46,10 @@ type Client struct {
 	observer      Observer
 
 	limiter *limiter     // nil: unlimited
+	pacer   Pacer        // rate and 429 pauses; NewPacer(limits) unless WithPacer
 	breaker *breaker     // nil: off
 	flights *flightGroup // nil: every GET goes out on its own
+	health  *health      // shared with ForToken copies
 
 	Customers *CustomersService
 	Contacts  *ContactsService
@@ -150,6 +152,10 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	c.retry = c.retry.withDefaults()
 	c.limiter = newLimiter(c.limits)
+	c.health = &health{}
+	if c.pacer == nil {
+		c.pacer = NewPacer(c.limits.Rate, c.limits.Burst)
+	}
 	c.breaker = newBreaker(c.breakerPolicy, c.observer.OnBreakerState)
 	if c.shareReads {
 		c.flights = &flightGroup{}
@@ -331,7 +337,7 @@ func (c *Client) fetch(ctx context.Context, deadline deadlineFunc, pattern, rawU
 }
 
 func (c *Client) getCall(pattern, rawURL, redacted, token string) *call {
-	return &call{method: http.MethodGet, pattern: pattern, url: redacted,
+	return &call{method: http.MethodGet, pattern: pattern, url: redacted, account: c.accountKey(token),
 		newRequest: func(ctx context.Context) (*http.Request, error) {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 			if err != nil {

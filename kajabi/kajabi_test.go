@@ -244,15 +244,16 @@ func TestErrorResponse(t *testing.T) {
 		t.Errorf("error leaks the token: %v", err)
 	}
 
-	_, _, err = client.Contacts.Get(context.Background(), "busy")
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.RetryAfter != 7*time.Second {
-		t.Errorf("got %v (retry after %v), want 429 with 7s", err, apiErr.RetryAfter)
-	}
-
 	_, _, err = client.Contacts.Get(context.Background(), "garbled")
 	var decErr *kajabi.DecodeError
 	if !errors.As(err, &decErr) {
 		t.Errorf("got %T %v, want *DecodeError", err, err)
+	}
+
+	// Last: Kajabi's 429 pauses this account's calls for its 7s.
+	_, _, err = client.Contacts.Get(context.Background(), "busy")
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.RetryAfter != 7*time.Second {
+		t.Errorf("got %v (retry after %v), want 429 with 7s", err, apiErr.RetryAfter)
 	}
 }
 

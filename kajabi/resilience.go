@@ -16,14 +16,17 @@ import (
 // How a call reaches Kajabi, outermost first:
 //
 //	single-flight  identical GETs under the same token share one upstream call (flight.go)
-//	retry loop     up to RetryPolicy.MaxAttempts attempts, backing off between them (send)
-//	breaker        refuses attempts at once while Kajabi is down (breaker.go)
-//	limiter        waits for a concurrency slot and a rate token (limiter)
+//	breaker        refuses the call at once while Kajabi is down, and counts its outcome
+//	               once, after its retries (breaker.go)
+//	retry loop     up to RetryPolicy.MaxAttempts attempts, backing off between them, while
+//	               the breaker stays closed (send)
+//	pause          waits out a pause Kajabi asked the account for with 429 (Pacer)
+//	limiter        waits for a concurrency slot, then the account's rate turn (Pacer)
 //	http.Client    one HTTP attempt, bounded by its own timeout and the context
 //
-// The breaker and the limiter are per Client, and a process builds one Client, so their
-// limits are process-wide. The 401 renew-and-resend of ClientCredentials wraps the retry
-// loop and is not a retry.
+// The breaker, the concurrency bound and NewPacer's budget and pauses are per Client, and
+// a process builds one Client, so their limits are process-wide. The 401 renew-and-resend
+// of ClientCredentials wraps the retry loop and is not a retry.
 
 // RetryPolicy says how a failed read is tried again. Only answers that a later attempt may
 // not get are retried: 429, 502, 503 and 504, and calls that got no answer (a refused or
@@ -58,18 +61,22 @@ type Limits struct {
 	Burst int
 }
 
-// BreakerPolicy says when the circuit breaker opens. Threshold consecutive failures
-// (a 5xx answer, no answer, an attempt's timeout) within Window open it: for Cooldown every
-// call fails at once with ErrCircuitOpen, then one probe call goes through; its success
-// closes the breaker, its failure opens it for another Cooldown. Any answer below 500,
-// 429 included, counts as Kajabi being up. A caller cancelling or running out of its own
-// deadline counts for nothing.
+// BreakerPolicy says when the circuit breaker opens. It counts calls, not attempts: a
+// call that succeeds on a retry is a success, so a burst of transient faults is retried
+// through rather than opening the breaker. When at least MinCalls calls ended within the
+// last Window (a rolling window of ten buckets) and at least FailureRatio of them failed
+// (a 5xx answer, no answer, an attempt's timeout, after the call's retries), the breaker
+// opens: for Cooldown every call fails at once with ErrCircuitOpen, then one probe call
+// goes through, without retries; its success closes the breaker, its failure opens it for
+// another Cooldown. Any answer below 500, 429 included, counts as Kajabi being up. A caller
+// cancelling or running out of its own deadline counts for nothing.
 //
-// The zero value turns the breaker off; zero durations take DefaultBreakerPolicy's.
+// The zero value turns the breaker off; zero fields but MinCalls take DefaultBreakerPolicy's.
 type BreakerPolicy struct {
-	Threshold int
-	Window    time.Duration
-	Cooldown  time.Duration
+	MinCalls     int
+	FailureRatio float64 // of the calls in Window, 0 < FailureRatio <= 1
+	Window       time.Duration
+	Cooldown     time.Duration
 }
 
 // The protections NewClient turns on unless told otherwise.
@@ -77,8 +84,10 @@ var (
 	DefaultRetryPolicy = RetryPolicy{MaxAttempts: 3, BaseDelay: 100 * time.Millisecond, MaxDelay: 2 * time.Second}
 	// DefaultLimits lets a page of 20 customers with every relation (about 46 calls) go out
 	// in one wave, while a burst of GraphQL traffic is held to 100 calls a second.
-	DefaultLimits        = Limits{Concurrency: 64, Rate: 100, Burst: 100}
-	DefaultBreakerPolicy = BreakerPolicy{Threshold: 10, Window: 10 * time.Second, Cooldown: 5 * time.Second}
+	DefaultLimits = Limits{Concurrency: 64, Rate: 100, Burst: 100}
+	// DefaultBreakerPolicy opens when half of at least 20 calls in 10 s failed: a page's
+	// burst of failures that its retries get through opens nothing.
+	DefaultBreakerPolicy = BreakerPolicy{MinCalls: 20, FailureRatio: 0.5, Window: 10 * time.Second, Cooldown: 5 * time.Second}
 )
 
 // Observer receives what the client's protections do, for metrics. Each field is optional.
@@ -135,8 +144,8 @@ func WithLimits(l Limits) Option {
 // WithBreaker replaces DefaultBreakerPolicy; BreakerPolicy{} turns the breaker off.
 func WithBreaker(p BreakerPolicy) Option {
 	return func(c *Client) error {
-		if p.Threshold < 0 || p.Window < 0 || p.Cooldown < 0 {
-			return errors.New("kajabi: negative breaker policy")
+		if p.MinCalls < 0 || p.Window < 0 || p.Cooldown < 0 || !(p.FailureRatio >= 0 && p.FailureRatio <= 1) {
+			return errors.New("kajabi: negative breaker policy, or a failure ratio outside 0..1")
 		}
 		c.breakerPolicy = p
 		return nil
@@ -218,6 +227,7 @@ type call struct {
 	method  string
 	pattern string // path with ids replaced, for observers
 	url     string // redacted, for errors
+	account string // the Pacer's key for the credential the call is made with
 	// newRequest builds a fresh request for each attempt (a POST body is read once).
 	newRequest func(ctx context.Context) (*http.Request, error)
 }
@@ -226,19 +236,29 @@ type call struct {
 // under 1 MiB.
 const maxBody = 64 << 20
 
-// send makes a call: attempts it, and retries what RetryPolicy allows, within the
-// deadline. It returns the answer with its body read, or the last error.
+// send makes a call: asks the breaker, attempts it, and retries what RetryPolicy allows
+// within the deadline while the breaker stays closed. It returns the answer with its body
+// read, or the last error. The breaker counts the call once, by its last answer.
 func (c *Client) send(ctx context.Context, deadline deadlineFunc, cl *call) (*http.Response, []byte, error) {
+	done, err := c.breaker.allow()
+	if err != nil {
+		return nil, nil, &TransportError{Method: cl.method, URL: cl.url, Err: err}
+	}
+	var last outcome
+	defer func() { done(last) }()
 	var lastErr error
 	for attempt := 1; ; attempt++ {
-		resp, body, err := c.attempt(ctx, cl)
+		if attempt > 1 && !c.breaker.closed() {
+			// The breaker opened while we waited to retry (or this call is the half-open
+			// probe, which is not retried): what Kajabi last said is the answer.
+			return nil, nil, lastErr
+		}
+		resp, body, o, err := c.attempt(ctx, deadline, cl)
+		if o != outcomeNone {
+			last = o
+		}
 		if err == nil {
 			return resp, body, nil
-		}
-		if attempt > 1 && errors.Is(err, ErrCircuitOpen) {
-			// The breaker opened while we were retrying: what Kajabi last said is the
-			// more useful answer.
-			return nil, nil, lastErr
 		}
 		lastErr = err
 		if attempt >= c.retry.MaxAttempts || !retryable(err) || ctx.Err() != nil {
@@ -258,16 +278,20 @@ func (c *Client) send(ctx context.Context, deadline deadlineFunc, cl *call) (*ht
 	}
 }
 
-// attempt sends a call once, through the breaker and the limiter.
-func (c *Client) attempt(ctx context.Context, cl *call) (*http.Response, []byte, error) {
-	done, err := c.breaker.allow()
-	if err != nil {
-		return nil, nil, &TransportError{Method: cl.method, URL: cl.url, Err: err}
+// attempt sends a call once: after any pause of its account, through the limiter. It
+// reports what the answer says about Kajabi's health.
+func (c *Client) attempt(ctx context.Context, deadline deadlineFunc, cl *call) (*http.Response, []byte, outcome, error) {
+	if err := c.waitPause(ctx, deadline, cl); err != nil {
+		return nil, nil, outcomeNone, err
 	}
 	release, err := c.limiter.acquire(ctx)
+	if err == nil {
+		if err = c.pacer.Wait(ctx, cl.account); err != nil {
+			release()
+		}
+	}
 	if err != nil {
-		done(outcomeNone)
-		return nil, nil, &TransportError{Method: cl.method, URL: cl.url, Err: err}
+		return nil, nil, outcomeNone, &TransportError{Method: cl.method, URL: cl.url, Err: err}
 	}
 	start := time.Now()
 	resp, body, err := c.roundTrip(ctx, cl)
@@ -276,9 +300,37 @@ func (c *Client) attempt(ctx context.Context, cl *call) (*http.Response, []byte,
 	if resp != nil {
 		status = resp.StatusCode
 	}
-	done(classify(ctx, status, err))
+	o := classify(ctx, status, err)
+	c.health.record(status, o, err)
+	var apiErr *ErrorResponse
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests && apiErr.RetryAfter > 0 {
+		until := time.Now().Add(apiErr.RetryAfter)
+		c.pacer.Pause(ctx, cl.account, until)
+		c.health.paused(until)
+	}
 	c.observer.request(cl.method, cl.pattern, status, time.Since(start), err)
-	return resp, body, err
+	return resp, body, o, err
+}
+
+// waitPause waits out a pause Kajabi asked of the call's account. A pause longer than
+// RetryPolicy.MaxDelay, or one that outlasts the deadline, ends the call at once with the
+// 429 that Kajabi's pause stands for.
+func (c *Client) waitPause(ctx context.Context, deadline deadlineFunc, cl *call) error {
+	until := c.pacer.PausedUntil(ctx, cl.account)
+	left := time.Until(until)
+	if until.IsZero() || left <= 0 {
+		return nil
+	}
+	dl, hasDeadline := deadline()
+	if left > c.retry.MaxDelay || (hasDeadline && until.After(dl)) {
+		return &ErrorResponse{Method: cl.method, URL: cl.url, StatusCode: http.StatusTooManyRequests, RetryAfter: left,
+			Errors: []APIError{{Status: "429", Title: http.StatusText(http.StatusTooManyRequests),
+				Detail: "Kajabi asked for a pause of this account's calls (not sent)"}}}
+	}
+	if !sleep(ctx, left) {
+		return &TransportError{Method: cl.method, URL: cl.url, Err: ctx.Err()}
+	}
+	return nil
 }
 
 // roundTrip is one HTTP exchange with its body read and closed.
@@ -362,69 +414,27 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// limiter enforces Limits: a semaphore for concurrency and a token bucket for rate.
+// limiter bounds the calls in flight (Limits.Concurrency); the rate is the Pacer's.
 // A nil *limiter lets everything through.
-type limiter struct {
-	slots chan struct{} // nil: no concurrency bound
-
-	mu     sync.Mutex
-	rate   float64 // tokens per second; 0: no rate bound
-	burst  float64
-	tokens float64 // may go negative: the reservations of callers already waiting
-	last   time.Time
-}
+type limiter struct{ slots chan struct{} }
 
 func newLimiter(l Limits) *limiter {
-	if l.Concurrency == 0 && l.Rate == 0 {
+	if l.Concurrency == 0 {
 		return nil
 	}
-	lim := &limiter{rate: l.Rate}
-	if l.Concurrency > 0 {
-		lim.slots = make(chan struct{}, l.Concurrency)
-	}
-	if l.Rate > 0 && !math.IsInf(l.Rate, 1) {
-		lim.burst = float64(l.Burst)
-		if l.Burst == 0 {
-			lim.burst = max(math.Ceil(l.Rate), 1)
-		}
-		lim.tokens, lim.last = lim.burst, time.Now()
-	} else {
-		lim.rate = 0
-	}
-	return lim
+	return &limiter{slots: make(chan struct{}, l.Concurrency)}
 }
 
-// acquire waits for a concurrency slot, then for a rate token; release gives the slot back.
+// acquire waits for a concurrency slot; release gives it back.
 func (l *limiter) acquire(ctx context.Context) (release func(), err error) {
 	if l == nil {
 		return func() {}, nil
 	}
-	release = func() {}
-	if l.slots != nil {
-		select {
-		case l.slots <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		var once sync.Once
-		release = func() { once.Do(func() { <-l.slots }) }
-	}
-	if l.rate == 0 {
-		return release, nil
-	}
-	l.mu.Lock()
-	now := time.Now()
-	l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
-	l.last = now
-	l.tokens--
-	wait := time.Duration(-l.tokens / l.rate * float64(time.Second))
-	l.mu.Unlock()
-	if wait > 0 && !sleep(ctx, wait) {
-		l.mu.Lock()
-		l.tokens++ // hand the reservation back
-		l.mu.Unlock()
-		release()
+	select {
+	case l.slots <- struct{}{}:
+	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return release, nil
+	var once sync.Once
+	return func() { once.Do(func() { <-l.slots }) }, nil
 }

@@ -224,22 +224,22 @@ func TestSingleflightCallerLeaving(t *testing.T) {
 	}
 }
 
-// fakeClock is a settable time source.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time          { return c.t }
-func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
-
+// TestBreakerStates drives the breaker's state machine call by call. gobreaker reads the
+// real clock, so the cool-down is short and waited out; no test here measures time.
 func TestBreakerStates(t *testing.T) {
-	newTest := func() (*breaker, *fakeClock, *[]string) {
-		clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	const cooldown = 50 * time.Millisecond
+	newTest := func(window time.Duration) (*breaker, *[]string) {
+		var mu sync.Mutex
 		var changes []string
-		b := newBreaker(BreakerPolicy{Threshold: 3, Window: time.Minute, Cooldown: 10 * time.Second},
-			func(from, to BreakerState) { changes = append(changes, from.String()+">"+to.String()) })
-		b.now = clock.now
-		return b, clock, &changes
+		b := newBreaker(BreakerPolicy{MinCalls: 4, FailureRatio: 0.5, Window: window, Cooldown: cooldown},
+			func(from, to BreakerState) {
+				mu.Lock()
+				changes = append(changes, from.String()+">"+to.String())
+				mu.Unlock()
+			})
+		return b, &changes
 	}
-	attempt := func(t *testing.T, b *breaker, o outcome) {
+	call := func(t *testing.T, b *breaker, o outcome) {
 		t.Helper()
 		done, err := b.allow()
 		if err != nil {
@@ -256,16 +256,32 @@ func TestBreakerStates(t *testing.T) {
 		}
 		return coe
 	}
-
-	t.Run("threshold opens, cool-down, one probe, success closes", func(t *testing.T) {
-		b, clock, changes := newTest()
-		attempt(t, b, outcomeFailure)
-		attempt(t, b, outcomeFailure)
-		attempt(t, b, outcomeFailure)
-		if coe := refused(t, b); coe.RetryAfter != 10*time.Second {
-			t.Errorf("RetryAfter: got %v, want 10s", coe.RetryAfter)
+	state := func(b *breaker) BreakerState { return breakerState(b.cb.State()) }
+	open := func(t *testing.T, b *breaker) {
+		t.Helper()
+		for range 4 {
+			call(t, b, outcomeFailure)
 		}
-		clock.advance(10 * time.Second)
+		if got := state(b); got != BreakerOpen {
+			t.Fatalf("state after 4 of 4 calls failed: got %v, want open", got)
+		}
+	}
+	waitCooldown := func() { time.Sleep(cooldown + 10*time.Millisecond) }
+
+	t.Run("half of MinCalls failing opens, cool-down, one probe, success closes", func(t *testing.T) {
+		b, changes := newTest(time.Minute)
+		call(t, b, outcomeSuccess)
+		call(t, b, outcomeFailure)
+		call(t, b, outcomeFailure)
+		if got := state(b); got != BreakerClosed {
+			t.Fatalf("state after 3 calls, below MinCalls: got %v, want closed", got)
+		}
+		call(t, b, outcomeSuccess)
+		call(t, b, outcomeFailure) // 3 of 5 failed
+		if coe := refused(t, b); coe.RetryAfter <= 0 || coe.RetryAfter > cooldown {
+			t.Errorf("RetryAfter: got %v, want within (0, %v]", coe.RetryAfter, cooldown)
+		}
+		waitCooldown()
 		probe, err := b.allow()
 		if err != nil {
 			t.Fatalf("probe refused: %v", err)
@@ -274,77 +290,81 @@ func TestBreakerStates(t *testing.T) {
 			t.Errorf("while probing: RetryAfter %v, want 0", coe.RetryAfter)
 		}
 		probe(outcomeSuccess)
-		attempt(t, b, outcomeSuccess)
+		call(t, b, outcomeSuccess)
 		if got, want := strings.Join(*changes, " "), "closed>open open>half-open half-open>closed"; got != want {
 			t.Errorf("changes: got %q, want %q", got, want)
 		}
 	})
 	t.Run("failed probe opens again", func(t *testing.T) {
-		b, clock, _ := newTest()
-		for range 3 {
-			attempt(t, b, outcomeFailure)
-		}
-		clock.advance(10 * time.Second)
-		attempt(t, b, outcomeFailure)
+		b, _ := newTest(time.Minute)
+		open(t, b)
+		waitCooldown()
+		call(t, b, outcomeFailure)
 		refused(t, b)
-		clock.advance(9 * time.Second)
-		refused(t, b)
-		clock.advance(time.Second)
-		attempt(t, b, outcomeSuccess)
-		if b.state != BreakerClosed {
-			t.Errorf("state: got %v, want closed", b.state)
+		waitCooldown()
+		call(t, b, outcomeSuccess)
+		if got := state(b); got != BreakerClosed {
+			t.Errorf("state: got %v, want closed", got)
 		}
 	})
 	t.Run("a probe whose caller left lets the next call probe", func(t *testing.T) {
-		b, clock, _ := newTest()
-		for range 3 {
-			attempt(t, b, outcomeFailure)
-		}
-		clock.advance(10 * time.Second)
-		attempt(t, b, outcomeNone)
-		attempt(t, b, outcomeSuccess)
-		if b.state != BreakerClosed {
-			t.Errorf("state: got %v, want closed", b.state)
+		b, _ := newTest(time.Minute)
+		open(t, b)
+		waitCooldown()
+		call(t, b, outcomeNone)
+		call(t, b, outcomeSuccess)
+		if got := state(b); got != BreakerClosed {
+			t.Errorf("state: got %v, want closed", got)
 		}
 	})
-	t.Run("successes and 4xx reset the count", func(t *testing.T) {
-		b, _, _ := newTest()
-		for range 5 {
-			attempt(t, b, outcomeFailure)
-			attempt(t, b, outcomeFailure)
-			attempt(t, b, outcomeSuccess)
+	t.Run("failures below the ratio keep it closed", func(t *testing.T) {
+		b, _ := newTest(time.Minute)
+		for range 10 {
+			call(t, b, outcomeSuccess)
+			call(t, b, outcomeSuccess)
+			call(t, b, outcomeFailure)
 		}
-		if b.state != BreakerClosed {
-			t.Errorf("state: got %v, want closed", b.state)
+		if got := state(b); got != BreakerClosed {
+			t.Errorf("state after 10 of 30 calls failed: got %v, want closed", got)
 		}
 	})
-	t.Run("failures spread wider than the window do not open it", func(t *testing.T) {
-		b, clock, _ := newTest()
-		attempt(t, b, outcomeFailure)
-		clock.advance(40 * time.Second)
-		attempt(t, b, outcomeFailure)
-		clock.advance(40 * time.Second) // 80s after the first: the run starts over
-		attempt(t, b, outcomeFailure)
-		attempt(t, b, outcomeFailure)
-		if b.state != BreakerClosed {
-			t.Fatalf("state: got %v, want closed", b.state)
+	t.Run("calls that say nothing are not counted", func(t *testing.T) {
+		b, _ := newTest(time.Minute)
+		call(t, b, outcomeFailure)
+		call(t, b, outcomeFailure)
+		for range 10 {
+			call(t, b, outcomeNone)
 		}
-		attempt(t, b, outcomeFailure)
+		if got := state(b); got != BreakerClosed {
+			t.Fatalf("state: got %v, want closed", got)
+		}
+		call(t, b, outcomeFailure)
+		call(t, b, outcomeFailure)
 		refused(t, b)
 	})
-	t.Run("late outcomes of an older state are ignored", func(t *testing.T) {
-		b, _, _ := newTest()
-		slow, _ := b.allow()
+	t.Run("failures older than the window fall out of it", func(t *testing.T) {
+		const window = 200 * time.Millisecond
+		b, _ := newTest(window)
 		for range 3 {
-			attempt(t, b, outcomeFailure)
+			call(t, b, outcomeFailure)
 		}
+		time.Sleep(window + window/5)
+		call(t, b, outcomeFailure)
+		if got := state(b); got != BreakerClosed {
+			t.Fatalf("state: got %v, want closed: the first 3 failures left the window", got)
+		}
+	})
+	t.Run("late outcomes of an older state are ignored", func(t *testing.T) {
+		b, _ := newTest(time.Minute)
+		slow, _ := b.allow()
+		open(t, b)
 		slow(outcomeSuccess) // admitted before the breaker opened
 		refused(t, b)
 	})
 	t.Run("off", func(t *testing.T) {
 		b := newBreaker(BreakerPolicy{}, nil)
 		for range 100 {
-			attempt(t, b, outcomeFailure)
+			call(t, b, outcomeFailure)
 		}
 	})
 }

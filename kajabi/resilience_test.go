@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -389,7 +390,7 @@ func TestBreaker(t *testing.T) {
 	},
 		kajabi.WithRetry(kajabi.RetryPolicy{}),
 		kajabi.WithSingleflight(false), // the call made during the probe would join it
-		kajabi.WithBreaker(kajabi.BreakerPolicy{Threshold: 3, Window: time.Minute, Cooldown: 200 * time.Millisecond}),
+		kajabi.WithBreaker(kajabi.BreakerPolicy{MinCalls: 3, Window: time.Minute, Cooldown: 200 * time.Millisecond}),
 		kajabi.WithObserver(kajabi.Observer{OnBreakerState: func(from, to kajabi.BreakerState) {
 			mu.Lock()
 			changes = append(changes, from.String()+">"+to.String())
@@ -454,7 +455,7 @@ func TestBreaker(t *testing.T) {
 func TestBreakerIgnores429And4xx(t *testing.T) {
 	for _, status := range []int{429, 404} {
 		client, s := scripted(t, statuses(status), kajabi.WithRetry(kajabi.RetryPolicy{}),
-			kajabi.WithBreaker(kajabi.BreakerPolicy{Threshold: 2, Cooldown: time.Minute}))
+			kajabi.WithBreaker(kajabi.BreakerPolicy{MinCalls: 2, Cooldown: time.Minute}))
 		for range 10 {
 			_, _, err := client.Sites.List(context.Background(), nil)
 			wantStatus(t, err, status)
@@ -465,18 +466,155 @@ func TestBreakerIgnores429And4xx(t *testing.T) {
 	}
 }
 
-// TestBreakerOpeningMidRetryKeepsKajabisAnswer: the breaker opens during a call's retries;
-// the call ends with Kajabi's last answer, the next one fails fast.
+// TestBreakerOpeningMidRetryKeepsKajabisAnswer: the breaker opens, on other calls'
+// failures, while a call waits to retry; the call ends with Kajabi's last answer instead
+// of retrying, and the next one fails fast.
 func TestBreakerOpeningMidRetryKeepsKajabisAnswer(t *testing.T) {
-	client, s := scripted(t, statuses(503), fastRetry,
-		kajabi.WithBreaker(kajabi.BreakerPolicy{Threshold: 2, Cooldown: time.Minute}))
-	_, _, err := client.Sites.List(context.Background(), nil)
+	client, s := scripted(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			w.Header().Set("Retry-After", "2") // the first call waits while the others fail
+		}
+		statuses(503)(n, w, r)
+	}, fastRetry, kajabi.WithSingleflight(false),
+		kajabi.WithBreaker(kajabi.BreakerPolicy{MinCalls: 2, Cooldown: time.Minute}))
+	first := make(chan error, 1)
+	go func() {
+		_, _, err := client.Sites.List(context.Background(), nil)
+		first <- err
+	}()
+	for i := 0; s.calls() == 0 && i < 500; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for range 2 { // two calls, each failing all 3 attempts: 2 of 2 calls failed
+		_, _, err := client.Sites.List(context.Background(), nil)
+		wantStatus(t, err, 503)
+	}
+	if got := client.BreakerState(); got != kajabi.BreakerOpen {
+		t.Fatalf("breaker: got %v, want open", got)
+	}
+	err := <-first
 	wantStatus(t, err, 503)
-	if got := s.calls(); got != 2 {
-		t.Errorf("server calls: got %d, want 2", got)
+	if err != nil && !strings.Contains(err.Error(), "attempt 1") {
+		t.Errorf("got %v, want the first call's own (first) answer", err)
+	}
+	if got := s.calls(); got != 7 {
+		t.Errorf("server calls: got %d, want 7 (1 + 3 + 3: no retry once open)", got)
 	}
 	if _, _, err := client.Sites.List(context.Background(), nil); !errors.Is(err, kajabi.ErrCircuitOpen) {
 		t.Errorf("next call: got %v, want ErrCircuitOpen", err)
+	}
+}
+
+// TestBreakerCountsCallsNotAttempts: a burst of calls whose first attempts all fail and
+// whose retries all succeed is ten successes to the breaker, however low its MinCalls.
+func TestBreakerCountsCallsNotAttempts(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	client, mux := setup(t, kajabi.WithAccessToken("tok"), fastRetry,
+		kajabi.WithBreaker(kajabi.BreakerPolicy{MinCalls: 2, Cooldown: time.Minute}))
+	mux.HandleFunc("GET /v1/sites/{id}", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.PathValue("id")]++
+		n := seen[r.PathValue("id")]
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/vnd.api+json")
+		if n == 1 {
+			w.Header().Set("Retry-After", "0")
+			statuses(503)(n, w, r)
+			return
+		}
+		fmt.Fprintf(w, `{"data":{"id":%q,"type":"sites","attributes":{}}}`, r.PathValue("id"))
+	})
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Go(func() {
+			if _, _, err := client.Sites.Get(context.Background(), strconv.Itoa(i)); err != nil {
+				t.Errorf("site %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	for id, n := range seen {
+		if n != 2 {
+			t.Errorf("site %s: got %d GETs, want 2", id, n)
+		}
+	}
+	if got := client.BreakerState(); got != kajabi.BreakerClosed {
+		t.Errorf("breaker: got %v, want closed", got)
+	}
+}
+
+// TestPauseIsPerAccount: Kajabi's 429 with Retry-After pauses the calls made with that
+// credential, in every caller of the client; another credential's calls go on.
+func TestPauseIsPerAccount(t *testing.T) {
+	var mu sync.Mutex
+	var log []string
+	client, mux := setup(t, kajabi.WithAccessToken("alice"), kajabi.WithSingleflight(false))
+	mux.HandleFunc("GET /v1/sites", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		log = append(log, r.Header.Get("Authorization"))
+		first := len(log) == 1
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/vnd.api+json")
+		if first {
+			w.Header().Set("Retry-After", "1")
+			statuses(429)(1, w, r)
+			return
+		}
+		io.WriteString(w, `{"data":[]}`)
+	})
+	calls := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(log)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, _, err := client.Sites.List(context.Background(), nil); err != nil {
+			t.Errorf("the call answered 429: %v", err)
+		}
+	})
+	for i := 0; client.Health().PausedUntil.IsZero() && i < 500; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if until := client.Health().PausedUntil; until.IsZero() {
+		t.Fatalf("Health().PausedUntil: got zero, want the pause")
+	}
+	for range 3 {
+		wg.Go(func() {
+			if _, _, err := client.Sites.List(context.Background(), nil); err != nil {
+				t.Errorf("a paused call: %v", err)
+			}
+		})
+	}
+	if _, _, err := client.ForToken("bob").Sites.List(context.Background(), nil); err != nil {
+		t.Fatalf("another account: %v", err)
+	}
+	if got, want := fmt.Sprint(calls()), "[Bearer alice Bearer bob]"; got != want {
+		t.Errorf("calls while alice is paused: got %s, want %s", got, want)
+	}
+	wg.Wait()
+	if got := len(calls()); got != 6 {
+		t.Errorf("calls: got %d, want 6 (alice's 429, bob, then alice's 4 after the pause)", got)
+	}
+}
+
+// TestPauseLongerThanMaxDelayFailsAtOnce: while a pause Kajabi asked for outlasts what a
+// call may wait, the call ends at once as rate limited, without reaching Kajabi.
+func TestPauseLongerThanMaxDelayFailsAtOnce(t *testing.T) {
+	client, s := scripted(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		statuses(429)(n, w, r)
+	}, kajabi.WithSingleflight(false))
+	for range 3 {
+		_, _, err := client.Sites.List(context.Background(), nil)
+		var apiErr *kajabi.ErrorResponse
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.RetryAfter <= 0 {
+			t.Errorf("got %v, want a 429 with its RetryAfter", err)
+		}
+	}
+	if got := s.calls(); got != 1 {
+		t.Errorf("server calls: got %d, want 1", got)
 	}
 }
 
@@ -512,7 +650,8 @@ func TestOptionsRefuseNegatives(t *testing.T) {
 		kajabi.WithRetry(kajabi.RetryPolicy{BaseDelay: -time.Second}),
 		kajabi.WithLimits(kajabi.Limits{Concurrency: -1}),
 		kajabi.WithLimits(kajabi.Limits{Rate: -1}),
-		kajabi.WithBreaker(kajabi.BreakerPolicy{Threshold: -1}),
+		kajabi.WithBreaker(kajabi.BreakerPolicy{MinCalls: -1}),
+		kajabi.WithBreaker(kajabi.BreakerPolicy{MinCalls: 1, FailureRatio: 1.5}),
 	} {
 		if _, err := kajabi.NewClient(opt); err == nil {
 			t.Errorf("NewClient accepted a negative setting")
@@ -598,7 +737,7 @@ func TestNoGoroutineLeaks(t *testing.T) {
 		client, err := kajabi.NewClient(kajabi.WithBaseURL(srv.URL), kajabi.WithAccessToken("tok"), kajabi.WithHTTPClient(hc),
 			kajabi.WithLimits(kajabi.Limits{Concurrency: 3, Rate: 100}),
 			kajabi.WithRetry(kajabi.RetryPolicy{MaxAttempts: 3, BaseDelay: 50 * time.Millisecond}),
-			kajabi.WithBreaker(kajabi.BreakerPolicy{Threshold: 5, Cooldown: time.Minute}))
+			kajabi.WithBreaker(kajabi.BreakerPolicy{MinCalls: 5, Cooldown: time.Minute}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"time"
 )
 
 // APIVersion is Kajabi's answer to GET /v1/version.
@@ -15,13 +16,20 @@ type APIVersion struct {
 const versionPath = "/v1/version"
 
 // Version asks Kajabi which API version it serves. The endpoint needs no credential, so it
-// tells whether Kajabi is reachable without spending a token, which is what a readiness
-// probe wants. It goes through the client's retries, limits and breaker like any call (an
-// open breaker fails it at once), and is never shared with another caller's GET.
+// tells whether Kajabi is reachable without spending a token, which is what a status probe
+// wants. It is one attempt outside the breaker, the limiter and any pause: a probe must
+// not wait behind traffic, nor take an open breaker's word for Kajabi's. Observers see it
+// like any call; it is never shared with another caller's GET.
 func (c *Client) Version(ctx context.Context) (*APIVersion, error) {
 	rawURL := c.url(versionPath, "")
 	cl := c.getCall(versionPath, rawURL, rawURL, "") // no token: the version needs none
-	resp, body, err := c.send(ctx, ctx.Deadline, cl)
+	start := time.Now()
+	resp, body, err := c.roundTrip(ctx, cl)
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+	}
+	c.observer.request(cl.method, cl.pattern, status, time.Since(start), err)
 	if err != nil {
 		return nil, err
 	}

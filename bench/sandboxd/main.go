@@ -34,6 +34,7 @@ func main() {
 	customers := flag.Int("customers", 5000, "customers in the data set")
 	seed := flag.Int64("seed", 0, "data set seed; 0 is the fixed default")
 	latency := flag.Duration("latency", 0, "latency added to every call")
+	rateLimit := flag.Int("rate-limit", 0, "calls a second the account answers before 429; 0 is no limit")
 	flag.Parse()
 
 	host, _, err := net.SplitHostPort(*listen)
@@ -41,7 +42,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "sandboxd: -listen must be a loopback address, got %q\n", *listen)
 		os.Exit(2)
 	}
-	sb := sandbox.New(sandbox.Options{Customers: *customers, Seed: *seed, Latency: *latency})
+	sb := sandbox.New(sandbox.Options{Customers: *customers, Seed: *seed, Latency: *latency, RateLimit: *rateLimit})
 	st := &stats{byPath: map[string]int64{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_stats", st.serve)

@@ -22,7 +22,7 @@ const RequestIDHeader = "X-Request-Id"
 
 // quietPaths are probed and scraped every few seconds; their successful requests are
 // logged at debug level so they do not drown the lines that matter.
-var quietPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+var quietPaths = map[string]bool{"/healthz": true, "/readyz": true, "/status": true, "/metrics": true}
 
 // requestInfo is what one request's access log line says beyond its HTTP status, filled in
 // while the request is served (by the GraphQL extension and the Kajabi transport).

@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-
-	"github.com/kajabi-graphql/facade/kajabi"
 )
 
-// Check is one condition the service needs to serve.
+// Check is one condition this process needs to serve: its own, never Kajabi's. Kajabi
+// failing makes every replica fail alike, and a replica out of rotation answers with
+// connection errors instead of GraphQL errors with codes; Kajabi's state is on /status
+// and /metrics instead.
 type Check struct {
 	Name string
 	// Run returns nil when the condition holds, and ErrNotApplicable when it does not apply
@@ -24,37 +25,11 @@ type Check struct {
 // ErrNotApplicable is what a Check returns when there is nothing to check.
 var ErrNotApplicable = errors.New("not applicable")
 
-// KajabiChecks are the readiness conditions of a service in front of client:
-//
-//   - "kajabi": Kajabi answers GET /v1/version, which needs no credential. The call goes
-//     through the client's breaker, so while the breaker is open this fails at once
-//     (without a call): every GraphQL request would fail the same way, and a replica that
-//     cannot reach Kajabi is better left out of rotation until the breaker lets a call
-//     through again. A half-open breaker lets this call be its probe.
-//   - "credentials": when the service has client credentials of its own, a token can be
-//     obtained (the cached one while it is fresh). With a fixed token, or when each
-//     caller's token is forwarded, there is nothing to obtain.
-func KajabiChecks(client *kajabi.Client) []Check {
-	return []Check{
-		{Name: "kajabi", Run: func(ctx context.Context) error {
-			_, err := client.Version(ctx)
-			return err
-		}},
-		{Name: "credentials", Run: func(ctx context.Context) error {
-			checked, err := client.CheckCredentials(ctx)
-			if !checked {
-				return ErrNotApplicable
-			}
-			return err
-		}},
-	}
-}
-
 // ReadinessOptions configure Readiness.
 type ReadinessOptions struct {
 	Checks []Check
-	// TTL is how long one round of checks answers probes, so that probes from every
-	// replica's orchestrator do not hammer Kajabi; 0 means 5 s.
+	// TTL is how long one round of checks answers probes, so that frequent probes do not
+	// hammer what the checks ask (a shared store); 0 means 5 s.
 	TTL time.Duration
 	// Timeout bounds one round of checks; 0 means 5 s.
 	Timeout time.Duration
@@ -117,7 +92,7 @@ func (rd *readiness) result(ctx context.Context) (bool, map[string]string) {
 		case errors.Is(err, ErrNotApplicable):
 			checks[c.Name] = "not applicable"
 		default:
-			// The client's errors name the call with its URL redacted, and never a token.
+			// Checks' errors must name no secret.
 			ready, checks[c.Name] = false, err.Error()
 			zerolog.Ctx(ctx).Warn().Str("check", c.Name).Err(err).Msg("not ready")
 		}

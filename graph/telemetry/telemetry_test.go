@@ -96,7 +96,8 @@ func newEnv(t *testing.T, opts telemetry.Options, kajabiOpts ...kajabi.Option) *
 		Telemetry: tel,
 	}))
 	mux.Handle("GET /metrics", tel.MetricsHandler())
-	mux.Handle("GET /readyz", telemetry.Readiness(telemetry.ReadinessOptions{Checks: telemetry.KajabiChecks(e.client)}))
+	mux.Handle("GET /readyz", telemetry.Readiness(telemetry.ReadinessOptions{}))
+	mux.Handle("GET /status", telemetry.Status(e.client, telemetry.StatusOptions{}))
 	srv := httptest.NewServer(tel.AccessLog(zerolog.New(e.logs), mux))
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
@@ -454,7 +455,7 @@ func TestRetriesAndBreakerMetrics(t *testing.T) {
 	e := &env{tel: mustNew(t, telemetry.Options{})}
 	client := up.Client(t, kajabi.WithAccessToken(fixedToken),
 		kajabi.WithRetry(kajabi.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}),
-		kajabi.WithBreaker(kajabi.BreakerPolicy{Threshold: 2, Window: time.Minute, Cooldown: time.Minute}),
+		kajabi.WithBreaker(kajabi.BreakerPolicy{MinCalls: 2, Window: time.Minute, Cooldown: time.Minute}),
 		kajabi.WithObserver(e.tel.KajabiObserver()))
 	ctx := context.Background()
 	if _, _, err := client.Sites.List(ctx, nil); err != nil {

@@ -18,6 +18,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,9 @@ type Options struct {
 	FaultStatuses []int         // statuses faults pick from at random; empty means 429 and 503
 	TokenTTL      time.Duration // lifetime of issued access tokens; 0 means 2h
 	AccessTokens  []string      // extra bearer tokens that are always accepted
+	// RateLimit is the authenticated calls a second the account answers, as Kajabi limits
+	// each account: beyond it, 429 with Retry-After. 0 is no limit.
+	RateLimit int
 }
 
 // Sandbox is an http.Handler that answers like Kajabi's API. It is safe for
@@ -60,6 +64,7 @@ type Sandbox struct {
 	faultStatuses []int
 	rng           *rand.Rand
 	failPaths     map[string]int
+	limit         *rateWindow // nil: no rate limit
 }
 
 // New generates the data set and returns a ready handler. Generation is
@@ -91,6 +96,7 @@ func New(opts Options) *Sandbox {
 	}
 	s.SetLatency(opts.Latency)
 	s.SetFaults(opts.FaultRate, opts.FaultStatuses...)
+	s.SetRateLimit(opts.RateLimit)
 	return s
 }
 
@@ -177,6 +183,11 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sendError(w, http.StatusUnauthorized, detail)
 		return
 	}
+	if retryAfter, ok := s.admit(time.Now()); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+		sendError(w, http.StatusTooManyRequests, "rate limit of the account exceeded, retry after "+strconv.Itoa(retryAfter)+"s")
+		return
+	}
 	if status := s.randomFault(); status != 0 {
 		fault(w, status, "simulated fault")
 		return
@@ -231,6 +242,44 @@ func fault(w http.ResponseWriter, status int, detail string) {
 func methodNotAllowed(w http.ResponseWriter, allow string) {
 	w.Header().Set("Allow", allow)
 	sendError(w, http.StatusMethodNotAllowed, "this endpoint of the sandbox only answers "+allow)
+}
+
+// SetRateLimit changes the calls a second the account answers; 0 lifts the limit. The
+// calls of the last second are forgotten.
+func (s *Sandbox) SetRateLimit(perSecond int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limit = nil
+	if perSecond > 0 {
+		s.limit = &rateWindow{at: make([]time.Time, perSecond)}
+	}
+}
+
+// rateWindow is a sliding one-second window over the calls answered: the times of the
+// last len(at) calls, oldest at next. A fixed window would let twice the limit through
+// across a second's boundary, which Kajabi's limit need not allow.
+type rateWindow struct {
+	at   []time.Time
+	next int
+}
+
+// admit counts an authenticated call against the account's rate limit (the sandbox is
+// one account, whatever token is used), or refuses it with the whole seconds to wait.
+// Refused calls are not counted.
+func (s *Sandbox) admit(now time.Time) (retryAfter int, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limit == nil {
+		return 0, true
+	}
+	w := s.limit
+	if oldest := w.at[w.next]; !oldest.IsZero() && now.Sub(oldest) < time.Second {
+		left := time.Second - now.Sub(oldest)
+		return int((left + time.Second - 1) / time.Second), false
+	}
+	w.at[w.next] = now
+	w.next = (w.next + 1) % len(w.at)
+	return 0, true
 }
 
 // authorize checks the bearer token; on failure it says why.

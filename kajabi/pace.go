@@ -1,0 +1,114 @@
+package kajabi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Pacer holds what paces the calls to a Kajabi account: the account's rate budget, and
+// the pause Kajabi asks for when it answers 429 with Retry-After. account is an opaque
+// key per credential (a hash: never the credential itself).
+//
+// NewPacer's is in process: its pauses are shared by every caller of the Client, and its
+// rate is the process's. A Pacer on a shared store (Redis) makes both the fleet's; it
+// must bound each call to the store and keep serving when the store does not answer.
+type Pacer interface {
+	// Wait takes one call's turn in account's rate budget, waiting for it while ctx
+	// allows; it fails at once when the turn would come after ctx's deadline.
+	Wait(ctx context.Context, account string) error
+	// Pause holds account's calls until until (a later pause wins over an earlier one).
+	Pause(ctx context.Context, account string, until time.Time)
+	// PausedUntil is when account's pause ends; the zero time when it is not paused.
+	PausedUntil(ctx context.Context, account string) time.Time
+}
+
+// NewPacer returns the in-process Pacer: a token bucket of ratePerSec calls a second with
+// room for burst at once (golang.org/x/time/rate), shared by every account, since one
+// process of this service serves one account or forwards its callers' tokens within
+// one budget; and pauses kept per account. ratePerSec 0 (or +Inf) is no rate bound;
+// burst 0 means ratePerSec rounded up, at least 1.
+func NewPacer(ratePerSec float64, burst int) Pacer {
+	p := &localPacer{paused: map[string]time.Time{}}
+	if ratePerSec > 0 && !math.IsInf(ratePerSec, 1) {
+		if burst <= 0 {
+			burst = max(int(math.Ceil(ratePerSec)), 1)
+		}
+		p.limit = rate.NewLimiter(rate.Limit(ratePerSec), burst)
+	}
+	return p
+}
+
+type localPacer struct {
+	limit *rate.Limiter // nil: no rate bound
+
+	mu     sync.Mutex
+	paused map[string]time.Time
+}
+
+func (p *localPacer) Wait(ctx context.Context, _ string) error {
+	if p.limit == nil {
+		return nil
+	}
+	if err := p.limit.Wait(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// The turn comes after the deadline: fail now, as the deadline would.
+		return fmt.Errorf("%w: no rate slot before the deadline", context.DeadlineExceeded)
+	}
+	return nil
+}
+
+func (p *localPacer) Pause(_ context.Context, account string, until time.Time) {
+	now := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for a, t := range p.paused { // few entries: one per account paused in the last seconds
+		if !t.After(now) {
+			delete(p.paused, a)
+		}
+	}
+	if until.After(p.paused[account]) {
+		p.paused[account] = until
+	}
+}
+
+func (p *localPacer) PausedUntil(_ context.Context, account string) time.Time {
+	p.mu.Lock()
+	t := p.paused[account]
+	p.mu.Unlock()
+	if !t.After(time.Now()) {
+		return time.Time{}
+	}
+	return t
+}
+
+// WithPacer replaces the Pacer NewClient builds from Limits' Rate and Burst, for example
+// with one that shares the budget and pauses across processes.
+func WithPacer(p Pacer) Option {
+	return func(c *Client) error {
+		c.pacer = p
+		return nil
+	}
+}
+
+// accountKey names the account a call spends the budget of: the client's own client id
+// when it has client credentials (its tokens come and go), otherwise the bearer token.
+// Hashed, so the key can never leak the credential.
+func (c *Client) accountKey(token string) string {
+	if cc, ok := c.tokens.(*ClientCredentials); ok {
+		token = "client_id:" + cc.ClientID
+	}
+	if token == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:16])
+}
