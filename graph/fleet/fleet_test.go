@@ -44,13 +44,15 @@ func (s *shareLocal) Wait(ctx context.Context, _ string) error {
 	s.waits.Add(1)
 	return s.lim.Wait(ctx)
 }
-func (s *shareLocal) Pause(string, time.Duration) {}
+func (s *shareLocal) Pause(context.Context, string, time.Time)      {}
+func (s *shareLocal) PausedUntil(context.Context, string) time.Time { return time.Time{} }
 
 // countingLocal stands for the process's own limiter; it only counts what falls back to it.
 type countingLocal struct{ waits, pauses atomic.Int32 }
 
-func (c *countingLocal) Wait(context.Context, string) error { c.waits.Add(1); return nil }
-func (c *countingLocal) Pause(string, time.Duration)        { c.pauses.Add(1) }
+func (c *countingLocal) Wait(context.Context, string) error            { c.waits.Add(1); return nil }
+func (c *countingLocal) Pause(context.Context, string, time.Time)      { c.pauses.Add(1) }
+func (c *countingLocal) PausedUntil(context.Context, string) time.Time { return time.Time{} }
 
 // Three replicas calling as fast as they can for one second start no more than the
 // account's budget (rate × seconds + one burst) between them, and every call gets a slot.
@@ -65,7 +67,7 @@ func TestLimiterHoldsTheFleetToOneBudget(t *testing.T) {
 	for range 3 {
 		local := &shareLocal{lim: rate.NewLimiter(rate.Limit(perSecond/3), 1)}
 		locals = append(locals, local)
-		l := open(t, r.URL, nil).Limiter(perSecond, burst, local)
+		l := open(t, r.URL, nil).Pacer(perSecond, burst, local)
 		for range 4 {
 			wg.Go(func() {
 				for ctx.Err() == nil {
@@ -99,7 +101,7 @@ func TestLimiterHoldsTheFleetToOneBudget(t *testing.T) {
 // Accounts have budgets of their own.
 func TestLimiterKeepsAccountsApart(t *testing.T) {
 	r := fleettest.Start(t)
-	l := open(t, r.URL, nil).Limiter(1, 1, &countingLocal{})
+	l := open(t, r.URL, nil).Pacer(1, 1, &countingLocal{})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	if err := l.Wait(ctx, "a"); err != nil {
@@ -117,9 +119,12 @@ func TestLimiterKeepsAccountsApart(t *testing.T) {
 // A pause set by one replica holds the others; past it they go on.
 func TestPauseHoldsEveryReplica(t *testing.T) {
 	r := fleettest.Start(t)
-	a := open(t, r.URL, nil).Limiter(1000, 100, &countingLocal{})
-	b := open(t, r.URL, nil).Limiter(1000, 100, &countingLocal{})
-	a.Pause(context.Background(), "acct", 300*time.Millisecond)
+	a := open(t, r.URL, nil).Pacer(1000, 100, &countingLocal{})
+	b := open(t, r.URL, nil).Pacer(1000, 100, &countingLocal{})
+	a.Pause(context.Background(), "acct", time.Now().Add(300*time.Millisecond))
+	if left := time.Until(b.PausedUntil(context.Background(), "acct")); left < 200*time.Millisecond {
+		t.Errorf("replica b sees the pause end in %v, want about 300ms", left)
+	}
 
 	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -145,7 +150,7 @@ func TestRedisOutageFallsBackAndRecovers(t *testing.T) {
 	var changes atomic.Int32
 	s := open(t, r.URL, &changes)
 	local := &countingLocal{}
-	l := s.Limiter(1000, 100, local)
+	l := s.Pacer(1000, 100, local)
 	ctx := context.Background()
 	if err := l.Wait(ctx, "acct"); err != nil || !s.Shared() {
 		t.Fatalf("with Redis up: err %v, shared %v", err, s.Shared())
