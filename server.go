@@ -46,6 +46,7 @@ type config struct {
 	KajabiTimeout      time.Duration
 	KajabiMaxInflight  int
 	KajabiMaxRPS       float64
+	KajabiBurst        int
 	KajabiRetries      int
 	CacheTTL           time.Duration
 
@@ -121,7 +122,8 @@ func (c *config) settings() []setting {
 		{"KAJABI_SITE_ID", "kajabi-site-id", "", "default siteId for customer queries (Kajabi requires one when the account has several sites)", str(&c.KajabiSiteID)},
 		{"KAJABI_TIMEOUT", "kajabi-timeout", "15s", "timeout of one Kajabi call", duration(&c.KajabiTimeout)},
 		{"KAJABI_MAX_INFLIGHT", "kajabi-max-inflight", strconv.Itoa(kd.Concurrency), "Kajabi calls in flight, process-wide; 0 is unlimited", integer(&c.KajabiMaxInflight)},
-		{"KAJABI_MAX_RPS", "kajabi-max-rps", fmt.Sprint(kd.Rate), "Kajabi calls a second, process-wide, with a burst of as many; 0 is unlimited", float(&c.KajabiMaxRPS)},
+		{"KAJABI_MAX_RPS", "kajabi-max-rps", fmt.Sprint(kd.Rate), "Kajabi calls a second: the process's, or with REDIS_URL the account's across the fleet; 0 is unlimited", float(&c.KajabiMaxRPS)},
+		{"KAJABI_BURST", "kajabi-burst", "KAJABI_MAX_RPS", "calls that may start at once after a quiet spell; keep KAJABI_MAX_RPS + KAJABI_BURST within Kajabi's calls a second", derived{integer(&c.KajabiBurst)}},
 		{"KAJABI_RETRIES", "kajabi-retries", strconv.Itoa(kajabi.DefaultRetryPolicy.MaxAttempts), "attempts per Kajabi read on 429, 502-504 and connection errors; 1 turns retries off", integer(&c.KajabiRetries)},
 		{"REQUEST_CONCURRENCY", "request-concurrency", "64", "Kajabi calls one GraphQL request may have in flight", integer(&c.RequestConcurrency)},
 		{"REDIS_URL", "redis-url", "", "redis://host:port/db (or rediss://): replicas share KAJABI_MAX_RPS per account, 429 pauses, the cache and persisted queries on it; unset keeps everything in process", str(&c.RedisURL)},
@@ -593,7 +595,10 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 // kajabiOptions are the client settings common to every mode: transport and timeout,
 // telemetry, and the process-wide protections toward Kajabi.
 func (c config) kajabiOptions(tel *telemetry.T, shared *fleet.Store) []kajabi.Option {
-	burst := max(1, int(c.KajabiMaxRPS))
+	burst := c.KajabiBurst
+	if burst <= 0 {
+		burst = max(1, int(c.KajabiMaxRPS))
+	}
 	opts := []kajabi.Option{
 		kajabi.WithHTTPClient(tel.HTTPClient(kajabi.NewHTTPClient(c.KajabiTimeout))),
 		kajabi.WithObserver(tel.KajabiObserver()),
