@@ -9,26 +9,12 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/model"
 	"github.com/kajabi-graphql/facade/kajabi"
-)
-
-// Error codes in extensions.code. They are part of the public contract: clients branch on them.
-const (
-	CodeBadUserInput        = "BAD_USER_INPUT"
-	CodeUnauthenticated     = "UNAUTHENTICATED"
-	CodeForbidden           = "FORBIDDEN"
-	CodeNotFound            = "NOT_FOUND"
-	CodeRateLimited         = "RATE_LIMITED"
-	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
-	CodeUpstreamError       = "UPSTREAM_ERROR"
-	CodeInternal            = "INTERNAL_SERVER_ERROR"
-	CodeAmbiguousKey        = "AMBIGUOUS_KEY"
 )
 
 // badInput is a caller mistake found before any upstream call. field is the argument path
@@ -103,10 +89,10 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr.Message = "Kajabi answered with a document this service could not read"
 		setExtensions(gqlErr, "code", CodeUpstreamError)
 		zerolog.Ctx(ctx).Error().Err(err).Msg("upstream answer not understood")
-	case codeOf(gqlErr) == errcode.ParseFailed && strings.HasPrefix(gqlErr.Message, "exceeded token limit"):
+	case codeOf(gqlErr) == CodeParseFailed && strings.HasPrefix(gqlErr.Message, "exceeded token limit"):
 		// gqlgen's parser stops at MaxTokens and calls it a parse failure; it is a limit.
 		setExtensions(gqlErr, "code", CodeTooManyTokens)
-	case codeOf(gqlErr) == errcode.ValidationFailed && isInputValueError(gqlErr):
+	case codeOf(gqlErr) == CodeValidationFailed && isInputValueError(gqlErr):
 		// A wrong argument or variable value (an unknown enum value, a string for an Int)
 		// is the caller's input, not a malformed document.
 		setExtensions(gqlErr, "code", CodeBadUserInput)

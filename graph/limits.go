@@ -16,20 +16,6 @@ import (
 	"github.com/kajabi-graphql/facade/kajabi"
 )
 
-// Codes of requests refused for what they would cost. Each comes before any Kajabi call.
-const (
-	CodeQueryTooLarge          = "QUERY_TOO_LARGE"
-	CodeTooManyTokens          = "TOO_MANY_TOKENS"
-	CodeQueryTooDeep           = "QUERY_TOO_DEEP"
-	CodeTooManyAliases         = "TOO_MANY_ALIASES"
-	CodeTooManyDirectives      = "TOO_MANY_DIRECTIVES"
-	CodeQueryTooComplex        = "QUERY_TOO_COMPLEX"
-	CodeIntrospectionDisabled  = "INTROSPECTION_DISABLED"
-	CodeOperationNotAllowed    = "OPERATION_NOT_ALLOWED"
-	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
-	CodePersistedQueryDisabled = "PERSISTED_QUERY_NOT_SUPPORTED"
-)
-
 // Limits bound what one GraphQL request may ask for. All are checked after the document
 // parses and validates and before anything runs, so a refused request costs Kajabi nothing.
 // A zero field turns its limit off.

@@ -13,13 +13,6 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// Codes of requests refused at the HTTP level, before any GraphQL runs.
-const (
-	CodeCSRFBlocked     = "CSRF_BLOCKED"
-	CodePayloadTooLarge = "PAYLOAD_TOO_LARGE"
-	CodeRequestTimeout  = "REQUEST_TIMEOUT"
-)
-
 // PreflightHeaders are the headers that mark a request as sent by a script that was allowed
 // to send them, Apollo's: a browser sends either cross-site only after a CORS preflight.
 var PreflightHeaders = []string{"X-Apollo-Operation-Name", "Apollo-Require-Preflight"}

@@ -19,11 +19,6 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// CodeBadRequest marks a request that is not a well-formed GraphQL-over-HTTP request (a body
-// that is not a JSON object, a missing or non-string query, variables that are not a map):
-// nothing was parsed or executed.
-const CodeBadRequest = "BAD_REQUEST"
-
 // The two response media types of GraphQL over HTTP.
 const (
 	mediaJSON            = "application/json"
