@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/edge"
 	"github.com/kajabi-graphql/facade/graph/graphiql"
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/telemetry"
@@ -201,7 +202,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		auth := "client_credentials"
 		switch {
 		case cfg.AuthMode == authPassthrough:
-			auth = "caller_token" // each request's own, see graph.Passthrough
+			auth = "caller_token" // each request's own, see edge.Passthrough
 		case cfg.KajabiAccessToken != "":
 			auth = "access_token"
 			opts = append(opts, kajabi.WithAccessToken(cfg.KajabiAccessToken))
@@ -222,7 +223,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		cache = loader.NewCache(cfg.CacheTTL, 0)
 	}
 	resolver := &graph.Resolver{Client: client, DefaultSiteID: cfg.KajabiSiteID}
-	mux.Handle("/graphql", graph.NewHandler(resolver, graph.HandlerOptions{
+	mux.Handle("/graphql", edge.NewHandler(resolver, edge.HandlerOptions{
 		MaxBodyBytes:          cfg.MaxBodyBytes,
 		Introspection:         cfg.Introspection,
 		RequestConcurrency:    cfg.RequestConcurrency,
@@ -264,7 +265,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 	}
 	var root http.Handler = mux
 	if cfg.guardsHost() {
-		root = graph.LoopbackHostOnly(mux)
+		root = edge.LoopbackHostOnly(mux)
 	}
 	srv := &http.Server{
 		Handler:           tel.AccessLog(logger, root),

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/edge"
 	"github.com/kajabi-graphql/facade/kajabi"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
 )
@@ -35,7 +35,7 @@ const (
 type security struct {
 	AuthMode    string
 	AllowOpen   bool
-	APIKeys     *graph.APIKeys // service mode's keys, from API_KEYS and API_KEYS_FILE
+	APIKeys     *edge.APIKeys // service mode's keys, from API_KEYS and API_KEYS_FILE
 	Environment string
 
 	Introspection    bool
@@ -44,10 +44,10 @@ type security struct {
 	CSRFPrevention   bool
 	CORSOrigins      []string
 	PersistedQueries bool
-	Allowlist        *graph.OperationAllowlist
+	Allowlist        *edge.OperationAllowlist
 
 	RequestTimeout time.Duration
-	Limits         graph.Limits
+	Limits         edge.RequestLimits
 }
 
 // loadSecurity reads the security settings once the rest of c is known: their defaults
@@ -78,8 +78,8 @@ func loadSecurity(c *config, env *envReader, authModeFlag string) error {
 		}
 	}
 	s.RequestTimeout = env.duration("REQUEST_TIMEOUT", 20*time.Second)
-	d := graph.DefaultLimits
-	s.Limits = graph.Limits{
+	d := edge.DefaultRequestLimits
+	s.Limits = edge.RequestLimits{
 		MaxQueryBytes:  int(env.int64("MAX_QUERY_BYTES", int64(d.MaxQueryBytes))),
 		MaxTokens:      int(env.int64("MAX_TOKENS", int64(d.MaxTokens))),
 		MaxDepth:       int(env.int64("MAX_DEPTH", int64(d.MaxDepth))),
@@ -123,7 +123,7 @@ func loadSecurity(c *config, env *envReader, authModeFlag string) error {
 		if !haveKeys {
 			return errors.New("AUTH_MODE=service needs API keys: set API_KEYS (comma-separated) or API_KEYS_FILE (one per line)")
 		}
-		keys, err := graph.ParseAPIKeys(keyList, keyFile)
+		keys, err := edge.ParseAPIKeys(keyList, keyFile)
 		if err != nil {
 			return fmt.Errorf("API_KEYS/API_KEYS_FILE: %w", err)
 		}
@@ -143,7 +143,7 @@ func loadSecurity(c *config, env *envReader, authModeFlag string) error {
 		return fmt.Errorf("API keys are only checked in AUTH_MODE=service, not %s: unset API_KEYS and API_KEYS_FILE or change the mode", s.AuthMode)
 	}
 	if allowlist != "" {
-		a, err := graph.LoadOperationAllowlist(allowlist)
+		a, err := edge.LoadOperationAllowlist(allowlist)
 		if err != nil {
 			return fmt.Errorf("OPERATION_ALLOWLIST: %w", err)
 		}
@@ -159,11 +159,11 @@ func loopbackListen(addr string) bool {
 	if err != nil || host == "" {
 		return false
 	}
-	return graph.IsLoopbackHost(host)
+	return edge.IsLoopbackHost(host)
 }
 
 // guardsHost is true when the service is open on loopback: then only requests addressed to
-// a loopback name are answered (graph.LoopbackHostOnly), which keeps out web pages that
+// a loopback name are answered (edge.LoopbackHostOnly), which keeps out web pages that
 // reach 127.0.0.1 through DNS rebinding. ALLOW_OPEN=true lifts it, for a reverse proxy on
 // the same machine that forwards another Host.
 func (s security) guardsHost() bool {
@@ -185,7 +185,7 @@ func (s security) credentials(base *kajabi.Client) func(*http.Request) (*kajabi.
 	if s.AuthMode != authPassthrough {
 		return nil
 	}
-	return graph.Passthrough(base)
+	return edge.Passthrough(base)
 }
 
 // warnings are settings that work but are probably not what was meant.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
 	"strings"
 
@@ -58,7 +57,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		setExtensions(gqlErr, "code", CodeAmbiguousKey)
 	case errors.As(err, &apiErr):
 		code := upstreamCode(apiErr.StatusCode)
-		gqlErr.Message = fmt.Sprintf("Kajabi answered %d %s: %s", apiErr.StatusCode, http.StatusText(apiErr.StatusCode), apiErr.Message())
+		gqlErr.Message = fmt.Sprintf("Kajabi answered %s: %s", apiErr.Status(), apiErr.Message())
 		setExtensions(gqlErr, "code", code, "upstreamStatus", apiErr.StatusCode)
 		if apiErr.RetryAfter > 0 {
 			setExtensions(gqlErr, "retryAfterSeconds", int(apiErr.RetryAfter.Seconds()))
@@ -109,10 +108,10 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 // and enum names to someone probing a schema whose introspection is off.
 var suggestion = regexp.MustCompile(`\s*Did you mean [^?]*\?`)
 
-// errorPresenter is presentError, with "Did you mean" hints removed unless suggestions
+// ErrorPresenter is presentError, with "Did you mean" hints removed unless suggestions
 // are on. gqlgen's own switch only covers unknown fields; arguments, types and enum
 // values have hints of their own.
-func errorPresenter(suggestions bool) graphql.ErrorPresenterFunc {
+func ErrorPresenter(suggestions bool) graphql.ErrorPresenterFunc {
 	if suggestions {
 		return presentError
 	}
@@ -123,15 +122,16 @@ func errorPresenter(suggestions bool) graphql.ErrorPresenterFunc {
 	}
 }
 
+// upstreamCode is the code of a Kajabi answer with the given HTTP status.
 func upstreamCode(status int) string {
 	switch {
-	case status == http.StatusUnauthorized:
+	case status == 401:
 		return CodeUnauthenticated
-	case status == http.StatusForbidden:
+	case status == 403:
 		return CodeForbidden
-	case status == http.StatusNotFound:
+	case status == 404:
 		return CodeNotFound
-	case status == http.StatusTooManyRequests:
+	case status == 429:
 		return CodeRateLimited
 	case status >= 500:
 		return CodeUpstreamUnavailable
@@ -171,8 +171,13 @@ func pathStrings(e *gqlerror.Error) []string {
 	return out
 }
 
-// recoverPanic turns a resolver panic into an internal error; the stack goes to the log.
-func recoverPanic(ctx context.Context, p any) error {
+// RecoverPanic turns a resolver panic into an internal error; the stack goes to the log.
+func RecoverPanic(ctx context.Context, p any) error {
 	zerolog.Ctx(ctx).Error().Str("panic", strings.TrimSpace(fmt.Sprint(p))).Msg("resolver panicked")
 	return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": CodeInternal}}
+}
+
+// requestTimedOut tells an error that came of the request's own deadline passing.
+func requestTimedOut(ctx context.Context, err error) bool {
+	return errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded)
 }

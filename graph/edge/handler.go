@@ -1,4 +1,4 @@
-package graph
+package edge
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/kajabi-graphql/facade/graph"
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/telemetry"
 	"github.com/kajabi-graphql/facade/kajabi"
@@ -39,8 +40,8 @@ type HandlerOptions struct {
 	// APIKeys, when set, admits only callers that present one of them (service mode):
 	// others get 401 UNAUTHENTICATED before anything runs.
 	APIKeys *APIKeys
-	// Limits bound what one request may ask for; nil means DefaultLimits.
-	Limits *Limits
+	// Limits bound what one request may ask for; nil means DefaultRequestLimits.
+	Limits *RequestLimits
 	// Timeout is the deadline of one GraphQL request, Kajabi calls included; 0 means none.
 	Timeout time.Duration
 	// FieldSuggestions keeps "Did you mean" hints in validation errors; they reveal the
@@ -65,14 +66,12 @@ type HandlerOptions struct {
 // size and token limits, parsing and validation, then the operation limits (allow-list,
 // introspection, depth, aliases, directives, strings, cost). Whatever refuses it answers
 // with a coded GraphQL error, and nothing before execution calls Kajabi.
-func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
-	limits := DefaultLimits
+func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
+	limits := DefaultRequestLimits
 	if opts.Limits != nil {
 		limits = *opts.Limits
 	}
-	cfg := Config{Resolvers: r}
-	setCostModel(&cfg.Complexity)
-	srv := handler.New(NewExecutableSchema(cfg))
+	srv := handler.New(graph.NewSchema(r))
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	// Not transport.GET/POST: they answer 422 to a document error under application/json
 	// and send "data": null with request errors; httpTransport follows GraphQL over HTTP.
@@ -87,8 +86,8 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	}
 	srv.Use(newPersistedQueries(opts.PersistedQueries, 1000))
 	srv.Use(&limitsExtension{limits: limits, introspection: opts.Introspection, allowlist: opts.Allowlist})
-	srv.SetErrorPresenter(errorPresenter(opts.FieldSuggestions))
-	srv.SetRecoverFunc(recoverPanic)
+	srv.SetErrorPresenter(graph.ErrorPresenter(opts.FieldSuggestions))
+	srv.SetRecoverFunc(graph.RecoverPanic)
 	srv.AroundOperations(nameOperation)
 	if opts.Telemetry != nil {
 		srv.Use(opts.Telemetry.GraphQL())

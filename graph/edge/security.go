@@ -1,9 +1,8 @@
-package graph
+package edge
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/kajabi-graphql/facade/graph"
 )
 
 // PreflightHeaders are the headers that mark a request as sent by a script that was allowed
@@ -38,7 +39,7 @@ func preventCSRF(next http.Handler) http.Handler {
 				return
 			}
 		}
-		reject(w, r, http.StatusBadRequest, CodeCSRFBlocked, fmt.Sprintf(
+		reject(w, r, http.StatusBadRequest, graph.CodeCSRFBlocked, fmt.Sprintf(
 			"this request has been blocked as a potential cross-site request forgery: send a Content-Type other than %s, or a non-empty %s header",
 			strings.Join(simpleContentTypes, ", "), strings.Join(PreflightHeaders, " or ")))
 	})
@@ -128,11 +129,6 @@ func withDeadline(d time.Duration, next http.Handler) http.Handler {
 	})
 }
 
-// requestTimedOut tells an error that came of the request's own deadline passing.
-func requestTimedOut(ctx context.Context, err error) bool {
-	return errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded)
-}
-
 // LoopbackHostOnly answers only requests addressed to a loopback name (localhost,
 // 127.0.0.1, [::1], any port). A service that listens on loopback without authentication
 // trusts every local process; this keeps web pages out too, which could otherwise reach it
@@ -140,7 +136,7 @@ func requestTimedOut(ctx context.Context, err error) bool {
 func LoopbackHostOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !IsLoopbackHost(r.Host) {
-			reject(w, r, http.StatusForbidden, CodeForbidden,
+			reject(w, r, http.StatusForbidden, graph.CodeForbidden,
 				"this service listens on loopback without authentication and only answers requests addressed to localhost, 127.0.0.1 or [::1]")
 			return
 		}

@@ -1,4 +1,4 @@
-package graph
+package edge
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
+
+	"github.com/kajabi-graphql/facade/graph"
 )
 
 // OperationAllowlist is the set of operations a service in front of known clients runs;
@@ -74,7 +76,7 @@ func manifestDocuments(raw []byte) ([]string, error) {
 
 // NewOperationAllowlist allows the operations of the given GraphQL documents.
 func NewOperationAllowlist(docs ...string) (*OperationAllowlist, error) {
-	schema := NewExecutableSchema(Config{}).Schema()
+	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 	a := &OperationAllowlist{ops: map[string]bool{}}
 	for i, src := range docs {
 		doc, errs := gqlparser.LoadQuery(schema, src)

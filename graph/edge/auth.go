@@ -1,4 +1,4 @@
-package graph
+package edge
 
 import (
 	"bufio"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rs/zerolog"
+
+	"github.com/kajabi-graphql/facade/graph"
 )
 
 // MinAPIKeyLength is the shortest API key accepted: keys are secrets, not passwords to
@@ -146,14 +148,14 @@ func authenticate(keys *APIKeys, passthrough bool, next http.Handler) http.Handl
 			presented := presentedKey(r)
 			if presented == "" {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="graphql"`)
-				reject(w, r, http.StatusUnauthorized, CodeUnauthenticated,
+				reject(w, r, http.StatusUnauthorized, graph.CodeUnauthenticated,
 					"this service needs an API key: send it as X-API-Key: <key> or Authorization: Bearer <key>")
 				return
 			}
 			id, ok := keys.match(presented)
 			if !ok {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="graphql", error="invalid_token"`)
-				reject(w, r, http.StatusUnauthorized, CodeUnauthenticated, "the API key is not valid")
+				reject(w, r, http.StatusUnauthorized, graph.CodeUnauthenticated, "the API key is not valid")
 				return
 			}
 			caller = id
