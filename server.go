@@ -202,7 +202,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		auth := "client_credentials"
 		switch {
 		case cfg.AuthMode == authPassthrough:
-			auth = "caller_token" // each request's own, see edge.Passthrough
+			auth = "caller_token" // each request's own, see edge.HandlerOptions.Passthrough
 		case cfg.KajabiAccessToken != "":
 			auth = "access_token"
 			opts = append(opts, kajabi.WithAccessToken(cfg.KajabiAccessToken))
@@ -229,7 +229,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		RequestConcurrency:    cfg.RequestConcurrency,
 		Cache:                 cache,
 		Telemetry:             tel,
-		Credentials:           cfg.credentials(client),
+		Passthrough:           cfg.AuthMode == authPassthrough,
 		APIKeys:               cfg.APIKeys,
 		Limits:                &cfg.Limits,
 		Timeout:               cfg.RequestTimeout,

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -177,15 +176,6 @@ func (s security) sandboxAuth() kajabi.Option {
 		return func(*kajabi.Client) error { return nil }
 	}
 	return kajabi.WithClientCredentials(sandbox.ClientID, sandbox.ClientSecret)
-}
-
-// credentials gives each request its own Kajabi client in passthrough mode; nil otherwise,
-// when every request goes out with the service's credentials.
-func (s security) credentials(base *kajabi.Client) func(*http.Request) (*kajabi.Client, string, error) {
-	if s.AuthMode != authPassthrough {
-		return nil
-	}
-	return edge.Passthrough(base)
 }
 
 // warnings are settings that work but are probably not what was meant.

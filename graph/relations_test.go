@@ -330,9 +330,9 @@ func TestRootLookups(t *testing.T) {
 func TestSharedCacheKeepsCredentialsApart(t *testing.T) {
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 50, AccessTokens: []string{"token-alice"}})
 	cache := loader.NewCache(time.Minute, 100)
-	h := edge.NewHandler(&graph.Resolver{}, edge.HandlerOptions{
+	h := edge.NewHandler(&graph.Resolver{Client: up.Client(t)}, edge.HandlerOptions{
 		Cache:       cache,
-		Credentials: edge.Passthrough(up.Client(t)),
+		Passthrough: true,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

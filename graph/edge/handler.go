@@ -16,7 +16,6 @@ import (
 	"github.com/kajabi-graphql/facade/graph"
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/telemetry"
-	"github.com/kajabi-graphql/facade/kajabi"
 )
 
 // HandlerOptions tune the GraphQL endpoint.
@@ -30,9 +29,10 @@ type HandlerOptions struct {
 	// Cache shares sites, products and offers across requests of the same credential; nil
 	// turns sharing off.
 	Cache *loader.Cache
-	// Credentials, when set, gives each request its own Kajabi client (see Passthrough);
-	// otherwise every request uses the resolver's client.
-	Credentials func(*http.Request) (*kajabi.Client, string, error)
+	// Passthrough forwards each caller's own Kajabi token (Authorization: Bearer) through
+	// the resolver's client instead of the client's own credentials; a request without a
+	// token is refused with 401 (see authenticate).
+	Passthrough bool
 	// Telemetry, when set, gives every operation a span, metrics and the access log's error
 	// codes, and reports the loaders' batches and cache look-ups.
 	Telemetry *telemetry.T
@@ -97,11 +97,11 @@ func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
 	if maxBody <= 0 {
 		maxBody = 1 << 20
 	}
-	loaders := loader.Config{Client: r.Client, Concurrency: opts.RequestConcurrency, Cache: opts.Cache, Credentials: opts.Credentials}
+	loaders := loader.Config{Concurrency: opts.RequestConcurrency, Cache: opts.Cache}
 	loaders.Observer = opts.Telemetry.LoaderObserver()
 	h := loader.Middleware(loaders, srv)
 	h = withDeadline(opts.Timeout, h)
-	h = authenticate(opts.APIKeys, opts.Credentials != nil, h)
+	h = authenticate(opts.APIKeys, opts.Passthrough, r.Client, h)
 	if !opts.DisableCSRFPrevention {
 		h = preventCSRF(h)
 	}

@@ -178,7 +178,7 @@ func TestPersistedQueriesKeptPerCaller(t *testing.T) {
 	}{
 		{"service", edge.HandlerOptions{APIKeys: keys, PersistedQueries: true},
 			map[string]string{"X-API-Key": "key-of-alice-0123456789"}, map[string]string{"Authorization": "Bearer key-of-bob-0123456789"}, false},
-		{"passthrough", edge.HandlerOptions{Credentials: edge.Passthrough(up.Client(t)), Cache: loader.NewCache(time.Minute, 100), PersistedQueries: true},
+		{"passthrough", edge.HandlerOptions{Passthrough: true, Cache: loader.NewCache(time.Minute, 100), PersistedQueries: true},
 			map[string]string{"Authorization": "Bearer token-alice"}, map[string]string{"Authorization": "Bearer token-bob"}, false},
 	}
 	for _, m := range modes {
