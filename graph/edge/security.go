@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/telemetry"
 )
 
 // PreflightHeaders are the headers that mark a request as sent by a script that was allowed
@@ -159,8 +160,10 @@ func IsLoopbackHost(host string) bool {
 }
 
 // reject answers a request refused before GraphQL ran: one error with its code, no data,
-// in the media type the client accepts (application/json when it accepts neither).
+// in the media type the client accepts (application/json when it accepts neither). The
+// code goes to the access log from here, as no GraphQL response carries it.
 func reject(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	telemetry.RecordCodes(r.Context(), code)
 	media, ok := negotiateMediaType(r.Header.Values("Accept"))
 	if !ok {
 		media = mediaJSON
