@@ -95,7 +95,7 @@ func (l *limitsExtension) MutateOperationParameters(_ context.Context, p *graphq
 func (l *limitsExtension) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
 	op := opCtx.Operation
 	m := measure(opCtx.Doc, op)
-	if l.allowlist != nil && !l.allowlist.allows(opCtx.Doc, op, l.introspection) {
+	if l.allowlist != nil && !l.allowlist.allows(opCtx.Doc, op, m.used, l.introspection) {
 		name := op.Name
 		if name == "" {
 			name = "(anonymous)"
@@ -156,6 +156,8 @@ type shape struct {
 	fields        int
 	introspection bool
 	literals      []literal
+	// used are the fragment definitions the operation reaches, each once, in the order found.
+	used []*ast.FragmentDefinition
 }
 
 // literal is a string value written in the document, with the argument path it sits at.
@@ -238,6 +240,7 @@ func (m *measurer) fragment(name string) fragmentShape {
 	if def == nil {
 		return *f
 	}
+	m.used = append(m.used, def)
 	m.directives += len(def.Directives)
 	m.directiveValues(def.Directives)
 	f.depth, f.fields, f.introspection = m.selectionSet(def.SelectionSet)
