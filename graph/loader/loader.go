@@ -4,7 +4,7 @@
 // A fresh Loaders is built for every HTTP request by Middleware and fetched with For(ctx).
 // Never share one between requests: its caches hold what one caller's credential may see.
 //
-// Every Kajabi call of a request goes through fetch, which makes each URL at most once per
+// Every Kajabi call of a request goes through callOnce, which makes each URL at most once per
 // request (later askers share the first answer) and bounds how many calls one request has
 // in flight. Slow-changing records (sites, products, offers) may also come from a Cache
 // shared across requests, always partitioned by the caller's credential identity.
@@ -130,10 +130,10 @@ type call struct {
 	err  error
 }
 
-// fetch runs fn at most once per request for key and shares its answer. With shared set,
+// callOnce runs fn at most once per request for key and shares its answer. With shared set,
 // the answer may come from, and is put in, the cross-request cache of this identity.
 // Calls wait for one of the request's slots, so a wide query cannot flood Kajabi.
-func fetch[T any](ctx context.Context, l *Loaders, key string, shared bool, fn func(context.Context) (T, error)) (T, error) {
+func callOnce[T any](ctx context.Context, l *Loaders, key string, shared bool, fn func(context.Context) (T, error)) (T, error) {
 	l.memoMu.Lock()
 	c, ok := l.memo[key]
 	if !ok {
