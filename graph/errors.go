@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime/debug"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -171,9 +172,12 @@ func pathStrings(e *gqlerror.Error) []string {
 	return out
 }
 
-// RecoverPanic turns a resolver panic into an internal error; the stack goes to the log.
+// RecoverPanic turns a resolver panic into an internal error; the value and the stack go
+// to the log, and the caller sees neither. gqlgen calls it in the panicking goroutine's
+// deferred recover, so debug.Stack still shows where the panic came from.
 func RecoverPanic(ctx context.Context, p any) error {
-	zerolog.Ctx(ctx).Error().Str("panic", strings.TrimSpace(fmt.Sprint(p))).Msg("resolver panicked")
+	zerolog.Ctx(ctx).Error().Str("panic", strings.TrimSpace(fmt.Sprint(p))).
+		Str("stack", string(debug.Stack())).Msg("resolver panicked")
 	return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": CodeInternal}}
 }
 
