@@ -58,13 +58,9 @@ type HandlerOptions struct {
 	CORSOrigins []string
 }
 
-// NewHandler builds the GraphQL-over-HTTP endpoint: POST with JSON and GET for queries,
-// with Kajabi errors presented as stable codes and panics contained.
-//
-// A request passes, in order: the body size bound, CORS, CSRF prevention, the API key
-// check, the deadline, its own loaders, then gqlgen: persisted query look-up, the query
-// size and token limits, parsing and validation, then the operation limits (allow-list,
-// introspection, depth, aliases, directives, strings, cost). Whatever refuses it answers
+// NewHandler builds the GraphQL-over-HTTP endpoint over r's resolvers: POST with JSON and
+// GET for queries, with Kajabi errors presented as stable codes and panics contained. The
+// order a request passes through is in the package comment; whatever refuses it answers
 // with a coded GraphQL error, and nothing before execution calls Kajabi.
 func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
 	limits := DefaultRequestLimits

@@ -1,8 +1,9 @@
 // Package loader holds the per-request dataloaders that resolve a customer's contact, site,
 // products and offers without one Kajabi call per row.
 //
-// A fresh Loaders is built for every HTTP request by Middleware and fetched with For(ctx).
-// Never share one between requests: its caches hold what one caller's credential may see.
+// A fresh Loaders is built for every HTTP request by Middleware, for the request's Caller
+// (decided by the HTTP edge and carried in the context), and fetched with For(ctx). Never
+// share one between requests: its caches hold what one caller's credential may see.
 //
 // Every Kajabi call of a request goes through callOnce, which makes each URL at most once per
 // request (later askers share the first answer) and bounds how many calls one request has
