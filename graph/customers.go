@@ -278,7 +278,10 @@ func need(want map[string]bool, field string) bool {
 }
 
 // walkFields calls fn for every field of a selection set, looking through inline
-// fragments and fragment spreads.
+// fragments and fragment spreads. Not gqlgen's CollectFields: that one drops fields by
+// @skip/@include and type condition, and fields[customers] is kept generous on purpose
+// (TestSparseFieldsFollowTheSelection), so one document asks Kajabi for one URL whatever
+// its variables say.
 func walkFields(doc *ast.QueryDocument, set ast.SelectionSet, fn func(*ast.Field)) {
 	for _, sel := range set {
 		switch s := sel.(type) {

@@ -4,31 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
+	"runtime/debug"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/model"
 	"github.com/kajabi-graphql/facade/kajabi"
-)
-
-// Error codes in extensions.code. They are part of the public contract: clients branch on them.
-const (
-	CodeBadUserInput        = "BAD_USER_INPUT"
-	CodeUnauthenticated     = "UNAUTHENTICATED"
-	CodeForbidden           = "FORBIDDEN"
-	CodeNotFound            = "NOT_FOUND"
-	CodeRateLimited         = "RATE_LIMITED"
-	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
-	CodeUpstreamError       = "UPSTREAM_ERROR"
-	CodeInternal            = "INTERNAL_SERVER_ERROR"
-	CodeAmbiguousKey        = "AMBIGUOUS_KEY"
 )
 
 // badInput is a caller mistake found before any upstream call. field is the argument path
@@ -72,7 +58,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		setExtensions(gqlErr, "code", CodeAmbiguousKey)
 	case errors.As(err, &apiErr):
 		code := upstreamCode(apiErr.StatusCode)
-		gqlErr.Message = fmt.Sprintf("Kajabi answered %d %s: %s", apiErr.StatusCode, http.StatusText(apiErr.StatusCode), apiErr.Message())
+		gqlErr.Message = fmt.Sprintf("Kajabi answered %s: %s", apiErr.Status(), apiErr.Message())
 		setExtensions(gqlErr, "code", code, "upstreamStatus", apiErr.StatusCode)
 		if apiErr.RetryAfter > 0 {
 			setExtensions(gqlErr, "retryAfterSeconds", int(apiErr.RetryAfter.Seconds()))
@@ -103,10 +89,10 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr.Message = "Kajabi answered with a document this service could not read"
 		setExtensions(gqlErr, "code", CodeUpstreamError)
 		zerolog.Ctx(ctx).Error().Err(err).Msg("upstream answer not understood")
-	case codeOf(gqlErr) == errcode.ParseFailed && strings.HasPrefix(gqlErr.Message, "exceeded token limit"):
+	case codeOf(gqlErr) == CodeParseFailed && strings.HasPrefix(gqlErr.Message, "exceeded token limit"):
 		// gqlgen's parser stops at MaxTokens and calls it a parse failure; it is a limit.
 		setExtensions(gqlErr, "code", CodeTooManyTokens)
-	case codeOf(gqlErr) == errcode.ValidationFailed && isInputValueError(gqlErr):
+	case codeOf(gqlErr) == CodeValidationFailed && isInputValueError(gqlErr):
 		// A wrong argument or variable value (an unknown enum value, a string for an Int)
 		// is the caller's input, not a malformed document.
 		setExtensions(gqlErr, "code", CodeBadUserInput)
@@ -123,10 +109,10 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 // and enum names to someone probing a schema whose introspection is off.
 var suggestion = regexp.MustCompile(`\s*Did you mean [^?]*\?`)
 
-// errorPresenter is presentError, with "Did you mean" hints removed unless suggestions
+// ErrorPresenter is presentError, with "Did you mean" hints removed unless suggestions
 // are on. gqlgen's own switch only covers unknown fields; arguments, types and enum
 // values have hints of their own.
-func errorPresenter(suggestions bool) graphql.ErrorPresenterFunc {
+func ErrorPresenter(suggestions bool) graphql.ErrorPresenterFunc {
 	if suggestions {
 		return presentError
 	}
@@ -137,15 +123,16 @@ func errorPresenter(suggestions bool) graphql.ErrorPresenterFunc {
 	}
 }
 
+// upstreamCode is the code of a Kajabi answer with the given HTTP status.
 func upstreamCode(status int) string {
 	switch {
-	case status == http.StatusUnauthorized:
+	case status == 401:
 		return CodeUnauthenticated
-	case status == http.StatusForbidden:
+	case status == 403:
 		return CodeForbidden
-	case status == http.StatusNotFound:
+	case status == 404:
 		return CodeNotFound
-	case status == http.StatusTooManyRequests:
+	case status == 429:
 		return CodeRateLimited
 	case status >= 500:
 		return CodeUpstreamUnavailable
@@ -185,8 +172,16 @@ func pathStrings(e *gqlerror.Error) []string {
 	return out
 }
 
-// recoverPanic turns a resolver panic into an internal error; the stack goes to the log.
-func recoverPanic(ctx context.Context, p any) error {
-	zerolog.Ctx(ctx).Error().Str("panic", strings.TrimSpace(fmt.Sprint(p))).Msg("resolver panicked")
+// RecoverPanic turns a resolver panic into an internal error; the value and the stack go
+// to the log, and the caller sees neither. gqlgen calls it in the panicking goroutine's
+// deferred recover, so debug.Stack still shows where the panic came from.
+func RecoverPanic(ctx context.Context, p any) error {
+	zerolog.Ctx(ctx).Error().Str("panic", strings.TrimSpace(fmt.Sprint(p))).
+		Str("stack", string(debug.Stack())).Msg("resolver panicked")
 	return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": CodeInternal}}
+}
+
+// requestTimedOut tells an error that came of the request's own deadline passing.
+func requestTimedOut(ctx context.Context, err error) bool {
+	return errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded)
 }
