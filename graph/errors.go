@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -52,6 +53,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		apiErr       *kajabi.ErrorResponse
 		transportErr *kajabi.TransportError
 		decodeErr    *kajabi.DecodeError
+		idErr        *kajabi.InvalidIDError
 	)
 	switch {
 	case errors.As(err, &inputErr):
@@ -70,6 +72,12 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	case errors.As(err, &ambiguousErr):
 		gqlErr.Message = ambiguousErr.Error()
 		setExtensions(gqlErr, "code", CodeAmbiguousKey)
+	case errors.As(err, &idErr):
+		// The caller's ids are refused before any loader (checkID); one that reaches the
+		// client came in one of Kajabi's own answers, and was not followed.
+		gqlErr.Message = "Kajabi answered with a related id that is not a Kajabi id; it was not looked up"
+		setExtensions(gqlErr, "code", CodeUpstreamError)
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("upstream answer holds a malformed id")
 	case errors.As(err, &apiErr):
 		code := upstreamCode(apiErr.StatusCode)
 		gqlErr.Message = fmt.Sprintf("Kajabi answered %d %s: %s", apiErr.StatusCode, http.StatusText(apiErr.StatusCode), apiErr.Message())
@@ -117,6 +125,22 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		setExtensions(gqlErr, "code", CodeInternal)
 	}
 	return gqlErr
+}
+
+// maxEcho bounds how much of one request value an error message repeats: enough to
+// recognise it, never a megabyte of it back.
+const maxEcho = 128
+
+// capEcho cuts s to at most limit bytes on a rune boundary, ending a cut with an ellipsis.
+func capEcho(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // suggestion is a "Did you mean" hint of a validation message, which reveals field, type
