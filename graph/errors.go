@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/kajabi-graphql/facade/graph/loader"
@@ -124,12 +126,56 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr.Message = "internal error"
 		setExtensions(gqlErr, "code", CodeInternal)
 	}
+	capEchoes(gqlErr)
 	return gqlErr
 }
 
-// maxEcho bounds how much of one request value an error message repeats: enough to
-// recognise it, never a megabyte of it back.
-const maxEcho = 128
+// What an error may repeat of the request. gqlgen and gqlparser put request values in
+// their messages ("operation X not found", "X is not a valid CustomerSortField") and
+// variable keys in paths, none of them bounded but by the body size: a 1 MB operationName
+// would come back as a 1 MB error.
+const (
+	maxEcho    = 128  // bytes of one value: enough to recognise it
+	maxMessage = 1024 // bytes of a whole message, for values with spaces in them
+)
+
+// capEchoes cuts each long run of non-space text of the message, the message as a whole,
+// each long path name and the field extension, marking every cut with an ellipsis.
+func capEchoes(e *gqlerror.Error) {
+	e.Message = capMessage(e.Message)
+	cloned := false
+	for i, p := range e.Path {
+		if name, ok := p.(ast.PathName); ok && len(name) > maxEcho {
+			if !cloned {
+				e.Path, cloned = slices.Clone(e.Path), true
+			}
+			e.Path[i] = ast.PathName(capEcho(string(name), maxEcho))
+		}
+	}
+	if field, ok := e.Extensions["field"].(string); ok && len(field) > maxEcho {
+		e.Extensions["field"] = capEcho(field, maxEcho)
+	}
+}
+
+func capMessage(msg string) string {
+	if len(msg) <= maxEcho {
+		return msg
+	}
+	var b strings.Builder
+	for len(msg) > 0 && b.Len() <= maxMessage {
+		end := strings.IndexAny(msg, " \t\n")
+		if end < 0 {
+			end = len(msg)
+		}
+		b.WriteString(capEcho(msg[:end], maxEcho))
+		if end < len(msg) {
+			b.WriteByte(msg[end])
+			end++
+		}
+		msg = msg[end:]
+	}
+	return capEcho(b.String(), maxMessage)
+}
 
 // capEcho cuts s to at most limit bytes on a rune boundary, ending a cut with an ellipsis.
 func capEcho(s string, limit int) string {
