@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/kajabi-graphql/facade/graph/loader"
@@ -38,6 +41,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		apiErr       *kajabi.ErrorResponse
 		transportErr *kajabi.TransportError
 		decodeErr    *kajabi.DecodeError
+		idErr        *kajabi.InvalidIDError
 	)
 	switch {
 	case errors.As(err, &inputErr):
@@ -56,6 +60,12 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	case errors.As(err, &ambiguousErr):
 		gqlErr.Message = ambiguousErr.Error()
 		setExtensions(gqlErr, "code", CodeAmbiguousKey)
+	case errors.As(err, &idErr):
+		// The caller's ids are refused before any loader (checkID); one that reaches the
+		// client came in one of Kajabi's own answers, and was not followed.
+		gqlErr.Message = "Kajabi answered with a related id that is not a Kajabi id; it was not looked up"
+		setExtensions(gqlErr, "code", CodeUpstreamError)
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("upstream answer holds a malformed id")
 	case errors.As(err, &apiErr):
 		code := upstreamCode(apiErr.StatusCode)
 		gqlErr.Message = fmt.Sprintf("Kajabi answered %s: %s", apiErr.Status(), apiErr.Message())
@@ -102,7 +112,67 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr.Message = "internal error"
 		setExtensions(gqlErr, "code", CodeInternal)
 	}
+	capEchoes(gqlErr)
 	return gqlErr
+}
+
+// What an error may repeat of the request. gqlgen and gqlparser put request values in
+// their messages ("operation X not found", "X is not a valid CustomerSortField") and
+// variable keys in paths, none of them bounded but by the body size: a 1 MB operationName
+// would come back as a 1 MB error.
+const (
+	maxEcho    = 128  // bytes of one value: enough to recognise it
+	maxMessage = 1024 // bytes of a whole message, for values with spaces in them
+)
+
+// capEchoes cuts each long run of non-space text of the message, the message as a whole,
+// each long path name and the field extension, marking every cut with an ellipsis.
+func capEchoes(e *gqlerror.Error) {
+	e.Message = capMessage(e.Message)
+	cloned := false
+	for i, p := range e.Path {
+		if name, ok := p.(ast.PathName); ok && len(name) > maxEcho {
+			if !cloned {
+				e.Path, cloned = slices.Clone(e.Path), true
+			}
+			e.Path[i] = ast.PathName(capEcho(string(name), maxEcho))
+		}
+	}
+	if field, ok := e.Extensions["field"].(string); ok && len(field) > maxEcho {
+		e.Extensions["field"] = capEcho(field, maxEcho)
+	}
+}
+
+func capMessage(msg string) string {
+	if len(msg) <= maxEcho {
+		return msg
+	}
+	var b strings.Builder
+	for len(msg) > 0 && b.Len() <= maxMessage {
+		end := strings.IndexAny(msg, " \t\n")
+		if end < 0 {
+			end = len(msg)
+		}
+		b.WriteString(capEcho(msg[:end], maxEcho))
+		if end < len(msg) {
+			b.WriteByte(msg[end])
+			end++
+		}
+		msg = msg[end:]
+	}
+	return capEcho(b.String(), maxMessage)
+}
+
+// capEcho cuts s to at most limit bytes on a rune boundary, ending a cut with an ellipsis.
+func capEcho(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // suggestion is a "Did you mean" hint of a validation message, which reveals field, type
