@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/99designs/gqlgen v0.17.98
 	github.com/getkin/kin-openapi v0.153.0
+	github.com/google/go-querystring v1.2.0
 	github.com/graph-gophers/dataloader/v7 v7.1.0
 	github.com/mattn/go-isatty v0.0.24
 	github.com/prometheus/client_golang v1.25.0
