@@ -46,6 +46,10 @@ var errSyntax = errors.New("kajabi: malformed JSON")
 type scanner struct {
 	b []byte
 	i int
+
+	// readResource, when set, reads resource objects instead of scanResource: the tests
+	// put encoding/json here to check that both read the same.
+	readResource func(s *scanner, attrs, rels any) (string, error)
 }
 
 func (s *scanner) ws() {
@@ -626,6 +630,15 @@ func decodeWhole(b []byte, r resource) error {
 		}
 	}
 	return err
+}
+
+// resource reads one JSON:API resource object from s: attributes into attrs,
+// relationships into rels (both pointers; rels may be nil), returning its id.
+func (s *scanner) resource(attrs, rels any) (string, error) {
+	if s.readResource != nil {
+		return s.readResource(s, attrs, rels)
+	}
+	return scanResource(s, attrs, rels)
 }
 
 // scanResource reads one JSON:API resource object: attributes into attrs, relationships
