@@ -3,11 +3,10 @@ package kajabi
 import (
 	"fmt"
 	"net/url"
-	"reflect"
 	"sort"
-	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/google/go-querystring/query"
 )
 
 // Identifier is a JSON:API resource identifier: what a relationship points at.
@@ -43,109 +42,46 @@ func (r *toMany) ids() []Identifier {
 	return r.Data
 }
 
-// readResource reads one JSON:API resource object from s: attributes into attrs,
-// relationships into rels (both pointers; rels may be nil), returning its id. It is
-// scanResource (jsonscan.go, one pass); tests swap in encoding/json to compare the two.
-var readResource = scanResource
-
 // ListOptions are the JSON:API paging parameters every list call shares.
 type ListOptions struct {
 	// Page is the 1-based page number; 0 leaves Kajabi's default (1).
-	Page int `url:"page[number]"`
+	Page int `url:"page[number],omitempty"`
 	// PageSize is the number of records per page, up to 100; 0 leaves Kajabi's default (20).
-	PageSize int `url:"page[size]"`
+	PageSize int `url:"page[size],omitempty"`
 }
 
 // EncodeQuery renders an options struct to a query string. It is the one place where
 // option fields become Kajabi parameters: each field's `url` tag is the parameter name as
-// the spec spells it (kept unescaped, brackets and all, as Kajabi documents them); empty
-// values are left out; lists are joined with commas; keys come out sorted so the same
-// options always give the same string.
+// the spec spells it, read by go-querystring (go-github's encoder), lists joined with
+// commas. Empty values are left out, and keys come out sorted so the same options always
+// give the same string.
+//
+// The string is written here rather than by url.Values.Encode, which would escape the
+// brackets of every name (filter%5Bsite_id%5D) and the commas of every list: Kajabi
+// documents both bare, and the query string is also the cache and sharing key.
 func EncodeQuery(opts any) string {
-	if opts == nil {
-		return ""
+	values, err := query.Values(opts)
+	if err != nil {
+		// Only a non-struct reaches here: a programming error, as with any reflective encoder.
+		panic(fmt.Sprintf("kajabi: cannot encode %T as a query string: %v", opts, err))
 	}
-	v := reflect.ValueOf(opts)
-	if v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return ""
-		}
-		v = v.Elem()
-	}
-	var pairs []string
-	appendParams(&pairs, v)
-	sort.Strings(pairs)
-	return strings.Join(pairs, "&")
-}
-
-type queryField struct {
-	index []int
-	name  string // empty for an embedded or nested options struct
-}
-
-var queryPlans sync.Map // reflect.Type -> []queryField
-
-func queryPlan(t reflect.Type) []queryField {
-	if p, ok := queryPlans.Load(t); ok {
-		return p.([]queryField)
-	}
-	var plan []queryField
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name := f.Tag.Get("url")
-		if name == "-" || (name == "" && f.Type.Kind() != reflect.Struct) {
-			continue
-		}
-		plan = append(plan, queryField{index: f.Index, name: name})
-	}
-	queryPlans.Store(t, plan)
-	return plan
-}
-
-func appendParams(pairs *[]string, v reflect.Value) {
-	for _, f := range queryPlan(v.Type()) {
-		fv := v.FieldByIndex(f.index)
-		if f.name == "" {
-			appendParams(pairs, fv)
-			continue
-		}
-		if s, ok := queryValue(fv); ok {
-			*pairs = append(*pairs, f.name+"="+escapeValue(s))
+	keys := make([]string, 0, len(values))
+	for k, vs := range values {
+		if len(vs) > 0 && vs[0] != "" {
+			keys = append(keys, k)
 		}
 	}
-}
-
-// queryValue renders one field; ok is false for an empty value. A pointer field is set
-// whenever it is non-nil (so *int 0 is sent); a plain field only when non-zero.
-func queryValue(v reflect.Value) (string, bool) {
-	set := false
-	if v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return "", false
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		if b.Len() > 0 {
+			b.WriteByte('&')
 		}
-		v, set = v.Elem(), true
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(escapeValue(values.Get(k)))
 	}
-	switch v.Kind() {
-	case reflect.String:
-		return v.String(), v.Len() > 0
-	case reflect.Int, reflect.Int64, reflect.Int32:
-		return strconv.FormatInt(v.Int(), 10), set || v.Int() != 0
-	case reflect.Bool:
-		return strconv.FormatBool(v.Bool()), true
-	case reflect.Slice:
-		if v.Len() == 0 {
-			return "", false
-		}
-		parts := make([]string, v.Len())
-		for i := range parts {
-			parts[i] = fmt.Sprint(v.Index(i).Interface())
-		}
-		return strings.Join(parts, ","), true
-	}
-	panic(fmt.Sprintf("kajabi: cannot encode %s as a query parameter", v.Type()))
+	return b.String()
 }
 
 // escapeValue escapes a parameter value, leaving commas readable: JSON:API lists

@@ -322,10 +322,10 @@ func (c *Client) get(ctx context.Context, pattern, rawURL string) (*http.Respons
 		token = t
 	}
 	if c.flights == nil {
-		return c.fetch(ctx, ctx.Deadline, pattern, rawURL, redacted, token)
+		return c.getRenewingToken(ctx, ctx.Deadline, pattern, rawURL, redacted, token)
 	}
 	resp, body, err := c.flights.do(ctx, flightKey(token, rawURL), func(ctx context.Context, deadline deadlineFunc) (*http.Response, []byte, error) {
-		return c.fetch(ctx, deadline, pattern, rawURL, redacted, token)
+		return c.getRenewingToken(ctx, deadline, pattern, rawURL, redacted, token)
 	})
 	if ctxErr := ctx.Err(); ctxErr != nil && err == ctxErr {
 		// This caller stopped waiting; the shared call goes on for the others.
@@ -334,9 +334,9 @@ func (c *Client) get(ctx context.Context, pattern, rawURL string) (*http.Respons
 	return resp, body, err
 }
 
-// fetch makes a GET with its retries. A 401 on a renewable token renews it once and sends
-// once more; that resend is not a retry.
-func (c *Client) fetch(ctx context.Context, deadline deadlineFunc, pattern, rawURL, redacted, token string) (*http.Response, []byte, error) {
+// getRenewingToken makes a GET with its retries. A 401 on a renewable token renews it once
+// and sends once more; that resend is not a retry.
+func (c *Client) getRenewingToken(ctx context.Context, deadline deadlineFunc, pattern, rawURL, redacted, token string) (*http.Response, []byte, error) {
 	resp, body, err := c.send(ctx, deadline, c.getCall(pattern, rawURL, redacted, token))
 	var apiErr *ErrorResponse
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {

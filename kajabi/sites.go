@@ -22,17 +22,17 @@ func (st *Site) UnmarshalJSON(b []byte) error { return decodeWhole(b, st) }
 
 func (st *Site) decodeFrom(s *scanner) error {
 	type attributes Site
-	id, err := readResource(s, (*attributes)(st), nil)
+	id, err := s.resource((*attributes)(st), nil)
 	st.ID = id
 	return err
 }
 
 // SiteListOptions are the parameters of GET /v1/sites.
 type SiteListOptions struct {
-	TitleContains     string   `url:"filter[title_cont]"`
-	SubdomainContains string   `url:"filter[subdomain_cont]"`
-	Sort              string   `url:"sort"` // title or subdomain, "-" prefixed for descending
-	Fields            []string `url:"fields[sites]"`
+	TitleContains     string   `url:"filter[title_cont],omitempty"`
+	SubdomainContains string   `url:"filter[subdomain_cont],omitempty"`
+	Sort              string   `url:"sort,omitempty"` // title or subdomain, "-" prefixed for descending
+	Fields            []string `url:"fields[sites],comma"`
 	ListOptions
 }
 
