@@ -2,10 +2,7 @@ package kajabi
 
 import (
 	"context"
-	"net/url"
 	"time"
-
-	"github.com/google/go-querystring/query"
 )
 
 // CustomersService reads /v1/customers.
@@ -81,21 +78,17 @@ const (
 
 // CustomerListOptions are the parameters of GET /v1/customers.
 type CustomerListOptions struct {
-	Filter CustomerFilter // encodes itself: see CustomerFilter.EncodeValues
+	Filter CustomerFilter
 	// Sort is one of the SortBy keys, "-" prefixed for descending; empty leaves Kajabi's
 	// default, newest first.
-	Sort string `url:"sort,omitempty"`
+	Sort string `url:"sort"`
 	// Fields limits the attributes Kajabi returns (sparse fieldset).
-	Fields []string `url:"fields[customers],comma"`
+	Fields []string `url:"fields[customers]"`
 	ListOptions
 }
 
 // CustomerFilter holds every customer filter Kajabi documents. A nil field is not sent.
 // Days are whole days back from now; decimals are plain decimal text such as "149.50".
-//
-// Each tag is the parameter's whole name and nothing else (graph reads the GraphQL field
-// name back from it), so lists take their comma from a `del` tag and a nil field, which
-// go-querystring renders empty, is left out by EncodeQuery, which sends no empty value.
 type CustomerFilter struct {
 	SiteID                        *string  `url:"filter[site_id]"`
 	Search                        *string  `url:"filter[search]"`
@@ -115,7 +108,7 @@ type CustomerFilter struct {
 	AddressCountryContains        *string  `url:"filter[address_country_contains]"`
 	AddressZipContains            *string  `url:"filter[address_zip_contains]"`
 	HasTagID                      *string  `url:"filter[has_tag_id]"`
-	HasAllTagID                   []string `url:"filter[has_all_tag_id]" del:","`
+	HasAllTagID                   []string `url:"filter[has_all_tag_id]"`
 	HasNoTagID                    *string  `url:"filter[has_no_tag_id]"`
 	Subscribed                    *bool    `url:"filter[subscribed]"`
 	HasOfferID                    *string  `url:"filter[has_offer_id]"`
@@ -140,7 +133,7 @@ type CustomerFilter struct {
 	NeverSubscribed               *bool    `url:"filter[never_subscribed]"`
 	SentEmailBroadcastID          *string  `url:"filter[sent_email_broadcast_id]"`
 	NoSentEmailBroadcastID        *string  `url:"filter[no_sent_email_broadcast_id]"`
-	NoSentEmailBroadcastIDs       []string `url:"filter[no_sent_email_broadcast_ids]" del:","`
+	NoSentEmailBroadcastIDs       []string `url:"filter[no_sent_email_broadcast_ids]"`
 	NoDeliveredEmailBroadcastID   *string  `url:"filter[no_delivered_email_broadcast_id]"`
 	OpenedEmailBroadcastID        *string  `url:"filter[opened_email_broadcast_id]"`
 	NoOpenedEmailBroadcastID      *string  `url:"filter[no_opened_email_broadcast_id]"`
@@ -172,24 +165,6 @@ type CustomerFilter struct {
 	NotSubscribedEmailSequenceID  *string  `url:"filter[not_subscribed_email_sequence_id]"`
 	// IsSuppressed was dropped from the 1.1.0 spec but older Kajabi docs list it.
 	IsSuppressed *bool `url:"filter[is_suppressed]"`
-}
-
-// EncodeValues is go-querystring's hook for a type that encodes itself. The filter's tags
-// already name each parameter in full (filter[site_id]); without the hook go-querystring
-// would nest them under the options field's name (Filter[filter[site_id]]).
-func (f CustomerFilter) EncodeValues(_ string, v *url.Values) error {
-	params, err := query.Values(f)
-	if err != nil {
-		return err
-	}
-	for k, vs := range params {
-		for _, s := range vs {
-			if s != "" {
-				v.Add(k, s)
-			}
-		}
-	}
-	return nil
 }
 
 // List returns one page of customers.

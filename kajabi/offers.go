@@ -47,11 +47,11 @@ func (o *Offer) decodeFrom(s *scanner) error {
 
 // OfferListOptions are the parameters of GET /v1/offers.
 type OfferListOptions struct {
-	SiteID              string   `url:"filter[site_id],omitempty"`
-	TitleContains       string   `url:"filter[title_cont],omitempty"`
-	DescriptionContains string   `url:"filter[description_cont],omitempty"`
-	Sort                string   `url:"sort,omitempty"` // title or price_in_cents, "-" prefixed for descending
-	Fields              []string `url:"fields[offers],comma"`
+	SiteID              string   `url:"filter[site_id]"`
+	TitleContains       string   `url:"filter[title_cont]"`
+	DescriptionContains string   `url:"filter[description_cont]"`
+	Sort                string   `url:"sort"` // title or price_in_cents, "-" prefixed for descending
+	Fields              []string `url:"fields[offers]"`
 	ListOptions
 }
 

@@ -40,12 +40,12 @@ func (p *Product) decodeFrom(s *scanner) error {
 
 // ProductListOptions are the parameters of GET /v1/products.
 type ProductListOptions struct {
-	SiteID              string   `url:"filter[site_id],omitempty"`
-	TitleContains       string   `url:"filter[title_cont],omitempty"`
-	DescriptionContains string   `url:"filter[description_cont],omitempty"`
-	Status              string   `url:"filter[status_eq],omitempty"`
-	Sort                string   `url:"sort,omitempty"` // title, description or status, "-" prefixed for descending
-	Fields              []string `url:"fields[products],comma"`
+	SiteID              string   `url:"filter[site_id]"`
+	TitleContains       string   `url:"filter[title_cont]"`
+	DescriptionContains string   `url:"filter[description_cont]"`
+	Status              string   `url:"filter[status_eq]"`
+	Sort                string   `url:"sort"` // title, description or status, "-" prefixed for descending
+	Fields              []string `url:"fields[products]"`
 	ListOptions
 }
 

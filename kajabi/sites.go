@@ -29,10 +29,10 @@ func (st *Site) decodeFrom(s *scanner) error {
 
 // SiteListOptions are the parameters of GET /v1/sites.
 type SiteListOptions struct {
-	TitleContains     string   `url:"filter[title_cont],omitempty"`
-	SubdomainContains string   `url:"filter[subdomain_cont],omitempty"`
-	Sort              string   `url:"sort,omitempty"` // title or subdomain, "-" prefixed for descending
-	Fields            []string `url:"fields[sites],comma"`
+	TitleContains     string   `url:"filter[title_cont]"`
+	SubdomainContains string   `url:"filter[subdomain_cont]"`
+	Sort              string   `url:"sort"` // title or subdomain, "-" prefixed for descending
+	Fields            []string `url:"fields[sites]"`
 	ListOptions
 }
 
