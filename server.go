@@ -23,6 +23,7 @@ import (
 
 	"github.com/kajabi-graphql/facade/graph"
 	"github.com/kajabi-graphql/facade/graph/edge"
+	"github.com/kajabi-graphql/facade/graph/fleet"
 	"github.com/kajabi-graphql/facade/graph/graphiql"
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/telemetry"
@@ -48,6 +49,11 @@ type config struct {
 	KajabiMaxRPS       float64
 	KajabiRetries      int
 	CacheTTL           time.Duration
+
+	// The fleet: replicas that share one Kajabi budget, cache and persisted queries on Redis.
+	RedisURL     string
+	RedisTimeout time.Duration
+	FleetSize    int
 
 	SandboxCustomers int
 	SandboxSeed      int64
@@ -119,6 +125,9 @@ func (c *config) settings() []setting {
 		{"KAJABI_MAX_RPS", "kajabi-max-rps", fmt.Sprint(kd.Rate), "Kajabi calls a second, process-wide, with a burst of as many; 0 is unlimited", float(&c.KajabiMaxRPS)},
 		{"KAJABI_RETRIES", "kajabi-retries", strconv.Itoa(kajabi.DefaultRetryPolicy.MaxAttempts), "attempts per Kajabi read on 429, 502-504 and connection errors; 1 turns retries off", integer(&c.KajabiRetries)},
 		{"REQUEST_CONCURRENCY", "request-concurrency", "64", "Kajabi calls one GraphQL request may have in flight", integer(&c.RequestConcurrency)},
+		{"REDIS_URL", "redis-url", "", "redis://host:port/db (or rediss://): replicas share KAJABI_MAX_RPS per account, 429 pauses, the cache and persisted queries on it; unset keeps everything in process", str(&c.RedisURL)},
+		{"REDIS_TIMEOUT", "redis-timeout", "100ms", "bound on every Redis call; a failed one switches the replica to its local fallbacks until Redis answers again", duration(&c.RedisTimeout)},
+		{"FLEET_SIZE", "fleet-size", "3", "replicas sharing the budget; while Redis is away each keeps KAJABI_MAX_RPS / FLEET_SIZE", integer(&c.FleetSize)},
 		{"CACHE_TTL", "cache-ttl", "1m", "how long sites, products and offers are shared across requests of one credential; 0 turns sharing off", duration(&c.CacheTTL)},
 
 		{"AUTH_MODE", "auth-mode", "service with API keys, open without", "open, service or passthrough: who may ask, with whose Kajabi credentials", derived{str(&c.AuthMode)}},
@@ -310,6 +319,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	if c.KajabiMaxRPS < 0 || c.KajabiMaxInflight < 0 || c.KajabiRetries < 0 {
 		return c, errors.New("KAJABI_MAX_RPS, KAJABI_MAX_INFLIGHT and KAJABI_RETRIES cannot be negative")
 	}
+	if c.FleetSize < 1 {
+		return c, errors.New("FLEET_SIZE must be at least 1")
+	}
 	if c.SandboxRateLimit < 0 {
 		return c, errors.New("SANDBOX_RATE_LIMIT cannot be negative")
 	}
@@ -455,6 +467,13 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		return err
 	}
 	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
+	var shared *fleet.Store // nil: everything in process
+	if cfg.RedisURL != "" {
+		if shared, err = fleet.Open(ctx, fleet.Options{URL: cfg.RedisURL, Timeout: cfg.RedisTimeout, Logger: logger, OnStateChange: tel.FleetObserver()}); err != nil {
+			return err
+		}
+		defer func() { _ = shared.Close() }()
+	}
 	var client *kajabi.Client
 	if cfg.sandboxMode() {
 		sb := sandbox.New(sandbox.Options{
@@ -473,12 +492,12 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 			Str("authMode", cfg.AuthMode).Str("environment", cfg.Environment).
 			Msg("no Kajabi credentials: serving the embedded Kajabi sandbox (also at /sandbox/)")
 		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb))
-		client, err = kajabi.NewClient(append(cfg.kajabiOptions(tel), kajabi.WithBaseURL(sandboxURL), cfg.sandboxAuth())...)
+		client, err = kajabi.NewClient(append(cfg.kajabiOptions(tel, shared), kajabi.WithBaseURL(sandboxURL), cfg.sandboxAuth())...)
 		if err != nil {
 			return err
 		}
 	} else {
-		opts := cfg.kajabiOptions(tel)
+		opts := cfg.kajabiOptions(tel, shared)
 		if cfg.KajabiBaseURL != "" {
 			opts = append(opts, kajabi.WithBaseURL(cfg.KajabiBaseURL))
 		}
@@ -525,7 +544,11 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	// Readiness is this process's alone; Kajabi's state is on /status and /metrics.
-	mux.Handle("GET /readyz", telemetry.Readiness(telemetry.ReadinessOptions{}))
+	var checks []telemetry.Check
+	if shared != nil {
+		checks = append(checks, telemetry.FleetCheck(shared.LocalFor, time.Minute))
+	}
+	mux.Handle("GET /readyz", telemetry.Readiness(telemetry.ReadinessOptions{Checks: checks}))
 	mux.Handle("GET /status", telemetry.Status(client, telemetry.StatusOptions{}))
 	mux.Handle("GET /metrics", tel.MetricsHandler())
 
@@ -570,13 +593,22 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 
 // kajabiOptions are the client settings common to every mode: transport and timeout,
 // telemetry, and the process-wide protections toward Kajabi.
-func (c config) kajabiOptions(tel *telemetry.T) []kajabi.Option {
-	return []kajabi.Option{
+func (c config) kajabiOptions(tel *telemetry.T, shared *fleet.Store) []kajabi.Option {
+	burst := max(1, int(c.KajabiMaxRPS))
+	opts := []kajabi.Option{
 		kajabi.WithHTTPClient(tel.HTTPClient(kajabi.NewHTTPClient(c.KajabiTimeout))),
 		kajabi.WithObserver(tel.KajabiObserver()),
-		kajabi.WithLimits(kajabi.Limits{Concurrency: c.KajabiMaxInflight, Rate: c.KajabiMaxRPS, Burst: max(1, int(c.KajabiMaxRPS))}),
+		kajabi.WithLimits(kajabi.Limits{Concurrency: c.KajabiMaxInflight, Rate: c.KajabiMaxRPS, Burst: burst}),
 		kajabi.WithRetry(kajabi.RetryPolicy{MaxAttempts: c.KajabiRetries}),
 	}
+	if shared != nil && c.KajabiMaxRPS > 0 {
+		// KAJABI_MAX_RPS is the account's, across the fleet. Without Redis each replica
+		// keeps its share, so the fleet stays within the budget while Redis is away.
+		size := float64(max(c.FleetSize, 1))
+		local := kajabi.NewPacer(c.KajabiMaxRPS/size, max(1, int(float64(burst)/size)))
+		opts = append(opts, kajabi.WithPacer(shared.Pacer(c.KajabiMaxRPS, burst, local)))
+	}
+	return opts
 }
 
 // serveLoopback serves h on an ephemeral loopback port, so the client reaches the sandbox
