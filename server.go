@@ -22,6 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/edge"
 	"github.com/kajabi-graphql/facade/graph/fleet"
 	"github.com/kajabi-graphql/facade/graph/graphiql"
 	"github.com/kajabi-graphql/facade/graph/loader"
@@ -78,11 +79,11 @@ type config struct {
 	GraphiQL       bool
 	CSRFPrevention bool
 	RequestTimeout time.Duration
-	Limits         graph.Limits
+	Limits         edge.RequestLimits
 
 	// The handler's own settings (MaxBodyBytes, Introspection, FieldSuggestions, ...) are
 	// bound to its options, so run hands them over without naming them again.
-	graph.HandlerOptions
+	edge.HandlerOptions
 }
 
 // Who may ask, and with whose Kajabi credentials.
@@ -107,7 +108,7 @@ const (
 // the flag would be given; a derived one (see derived) is text that says what unset means.
 // TestREADMESettings holds the README's table to this list.
 func (c *config) settings() []setting {
-	kd, qd := kajabi.DefaultLimits, graph.DefaultLimits
+	kd, qd := kajabi.DefaultLimits, edge.DefaultRequestLimits
 	return []setting{
 		{"LISTEN_ADDR", "listen", "127.0.0.1:8080", "address to serve on; :8080 is every interface", str(&c.ListenAddr)},
 		{"LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(&c.LogLevel)},
@@ -361,7 +362,7 @@ func (c *config) deriveAccess() error {
 		if !haveKeys {
 			return errors.New("AUTH_MODE=service needs API keys: set API_KEYS (comma-separated) or API_KEYS_FILE (one per line)")
 		}
-		keys, err := graph.ParseAPIKeys(c.apiKeys, c.apiKeysFile)
+		keys, err := edge.ParseAPIKeys(c.apiKeys, c.apiKeysFile)
 		if err != nil {
 			return fmt.Errorf("API_KEYS/API_KEYS_FILE: %w", err)
 		}
@@ -381,7 +382,7 @@ func (c *config) deriveAccess() error {
 		return fmt.Errorf("API keys are only checked in AUTH_MODE=service, not %s: unset API_KEYS and API_KEYS_FILE or change the mode", c.AuthMode)
 	}
 	if c.allowlistFile != "" {
-		a, err := graph.LoadOperationAllowlist(c.allowlistFile)
+		a, err := edge.LoadOperationAllowlist(c.allowlistFile)
 		if err != nil {
 			return fmt.Errorf("OPERATION_ALLOWLIST: %w", err)
 		}
@@ -505,7 +506,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		auth := "client_credentials"
 		switch {
 		case cfg.AuthMode == authPassthrough:
-			auth = "caller_token" // each request's own, see graph.Passthrough
+			auth = "caller_token" // each request's own, see edge.HandlerOptions.Passthrough
 		case cfg.KajabiAccessToken != "":
 			auth = "access_token"
 			opts = append(opts, kajabi.WithAccessToken(cfg.KajabiAccessToken))
@@ -527,9 +528,9 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 	}
 	resolver := &graph.Resolver{Client: client, DefaultSiteID: cfg.KajabiSiteID}
 	opts := cfg.HandlerOptions
-	opts.Cache, opts.Telemetry, opts.Credentials = cache, tel, cfg.credentials(client)
+	opts.Cache, opts.Telemetry, opts.Passthrough = cache, tel, cfg.AuthMode == authPassthrough
 	opts.Limits, opts.Timeout, opts.DisableCSRFPrevention = &cfg.Limits, cfg.RequestTimeout, !cfg.CSRFPrevention
-	mux.Handle("/graphql", graph.NewHandler(resolver, opts))
+	mux.Handle("/graphql", edge.NewHandler(resolver, opts))
 	if cfg.GraphiQL {
 		ui := graphiql.Handler(graphiql.Options{
 			Title:        "Kajabi GraphQL",
@@ -562,7 +563,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 	}
 	var root http.Handler = mux
 	if cfg.guardsHost() {
-		root = graph.LoopbackHostOnly(mux)
+		root = edge.LoopbackHostOnly(mux)
 	}
 	srv := &http.Server{
 		Handler:           tel.AccessLog(logger, root),
@@ -647,11 +648,11 @@ func loopbackListen(addr string) bool {
 	if err != nil || host == "" {
 		return false
 	}
-	return graph.IsLoopbackHost(host)
+	return edge.IsLoopbackHost(host)
 }
 
 // guardsHost is true when the service is open on loopback: then only requests addressed to
-// a loopback name are answered (graph.LoopbackHostOnly), which keeps out web pages that
+// a loopback name are answered (edge.LoopbackHostOnly), which keeps out web pages that
 // reach 127.0.0.1 through DNS rebinding. ALLOW_OPEN=true lifts it, for a reverse proxy on
 // the same machine that forwards another Host.
 func (c config) guardsHost() bool {
@@ -665,15 +666,6 @@ func (c config) sandboxAuth() kajabi.Option {
 		return func(*kajabi.Client) error { return nil }
 	}
 	return kajabi.WithClientCredentials(sandbox.ClientID, sandbox.ClientSecret)
-}
-
-// credentials gives each request its own Kajabi client in passthrough mode; nil otherwise,
-// when every request goes out with the service's credentials.
-func (c config) credentials(base *kajabi.Client) func(*http.Request) (*kajabi.Client, string, error) {
-	if c.AuthMode != authPassthrough {
-		return nil
-	}
-	return graph.Passthrough(base)
 }
 
 // warnings are settings that work but are probably not what was meant.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/edge"
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/kajabi"
 	"github.com/kajabi-graphql/facade/kajabi/kajabitest"
@@ -110,7 +111,7 @@ func BenchmarkHandler(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := graph.NewHandler(&graph.Resolver{Client: client}, graph.HandlerOptions{Cache: loader.NewCache(time.Minute, 0)})
+	h := edge.NewHandler(&graph.Resolver{Client: client}, edge.HandlerOptions{Cache: loader.NewCache(time.Minute, 0)})
 	for _, q := range benchQueries {
 		body, _ := json.Marshal(map[string]string{"query": q.query})
 		b.Run(q.name, func(b *testing.B) {

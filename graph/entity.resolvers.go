@@ -16,6 +16,9 @@ import (
 // FindContact is the resolver for the findContact field.
 func (r *entityResolver) FindContact(ctx context.Context, reps []*model.ContactRepresentation) ([]*kajabi.Contact, error) {
 	return findEach(ctx, reps, func(ctx context.Context, rep *model.ContactRepresentation) (*kajabi.Contact, error) {
+		if err := checkID(representationID, deref(rep.ID)); err != nil {
+			return nil, err
+		}
 		return loader.For(ctx).Contact(ctx, deref(rep.ID))
 	})
 }
@@ -26,6 +29,9 @@ func (r *entityResolver) FindCustomer(ctx context.Context, reps []*model.Custome
 		if rep.MatchedKey == model.CustomerMatchedKeyEmail {
 			return loader.For(ctx).CustomerByEmail(ctx, deref(rep.Email), r.DefaultSiteID)
 		}
+		if err := checkID(representationID, deref(rep.ID)); err != nil {
+			return nil, err
+		}
 		return loader.For(ctx).Customer(ctx, deref(rep.ID))
 	})
 }
@@ -33,6 +39,9 @@ func (r *entityResolver) FindCustomer(ctx context.Context, reps []*model.Custome
 // FindOffer is the resolver for the findOffer field.
 func (r *entityResolver) FindOffer(ctx context.Context, reps []*model.OfferRepresentation) ([]*kajabi.Offer, error) {
 	return findEach(ctx, reps, func(ctx context.Context, rep *model.OfferRepresentation) (*kajabi.Offer, error) {
+		if err := checkID(representationID, deref(rep.ID)); err != nil {
+			return nil, err
+		}
 		return loader.For(ctx).Offer(ctx, "", deref(rep.ID))
 	})
 }
@@ -40,6 +49,9 @@ func (r *entityResolver) FindOffer(ctx context.Context, reps []*model.OfferRepre
 // FindProduct is the resolver for the findProduct field.
 func (r *entityResolver) FindProduct(ctx context.Context, reps []*model.ProductRepresentation) ([]*kajabi.Product, error) {
 	return findEach(ctx, reps, func(ctx context.Context, rep *model.ProductRepresentation) (*kajabi.Product, error) {
+		if err := checkID(representationID, deref(rep.ID)); err != nil {
+			return nil, err
+		}
 		return loader.For(ctx).Product(ctx, "", deref(rep.ID))
 	})
 }
@@ -47,6 +59,9 @@ func (r *entityResolver) FindProduct(ctx context.Context, reps []*model.ProductR
 // FindSite is the resolver for the findSite field.
 func (r *entityResolver) FindSite(ctx context.Context, reps []*model.SiteRepresentation) ([]*kajabi.Site, error) {
 	return findEach(ctx, reps, func(ctx context.Context, rep *model.SiteRepresentation) (*kajabi.Site, error) {
+		if err := checkID(representationID, deref(rep.ID)); err != nil {
+			return nil, err
+		}
 		return loader.For(ctx).Site(ctx, deref(rep.ID))
 	})
 }

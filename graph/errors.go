@@ -4,31 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
+	"runtime/debug"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/model"
 	"github.com/kajabi-graphql/facade/kajabi"
-)
-
-// Error codes in extensions.code. They are part of the public contract: clients branch on them.
-const (
-	CodeBadUserInput        = "BAD_USER_INPUT"
-	CodeUnauthenticated     = "UNAUTHENTICATED"
-	CodeForbidden           = "FORBIDDEN"
-	CodeNotFound            = "NOT_FOUND"
-	CodeRateLimited         = "RATE_LIMITED"
-	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
-	CodeUpstreamError       = "UPSTREAM_ERROR"
-	CodeInternal            = "INTERNAL_SERVER_ERROR"
-	CodeAmbiguousKey        = "AMBIGUOUS_KEY"
 )
 
 // badInput is a caller mistake found before any upstream call. field is the argument path
@@ -52,6 +41,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		apiErr       *kajabi.ErrorResponse
 		transportErr *kajabi.TransportError
 		decodeErr    *kajabi.DecodeError
+		idErr        *kajabi.InvalidIDError
 	)
 	switch {
 	case errors.As(err, &inputErr):
@@ -70,9 +60,15 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	case errors.As(err, &ambiguousErr):
 		gqlErr.Message = ambiguousErr.Error()
 		setExtensions(gqlErr, "code", CodeAmbiguousKey)
+	case errors.As(err, &idErr):
+		// The caller's ids are refused before any loader (checkID); one that reaches the
+		// client came in one of Kajabi's own answers, and was not followed.
+		gqlErr.Message = "Kajabi answered with a related id that is not a Kajabi id; it was not looked up"
+		setExtensions(gqlErr, "code", CodeUpstreamError)
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("upstream answer holds a malformed id")
 	case errors.As(err, &apiErr):
 		code := upstreamCode(apiErr.StatusCode)
-		gqlErr.Message = fmt.Sprintf("Kajabi answered %d %s: %s", apiErr.StatusCode, http.StatusText(apiErr.StatusCode), apiErr.Message())
+		gqlErr.Message = fmt.Sprintf("Kajabi answered %s: %s", apiErr.Status(), apiErr.Message())
 		setExtensions(gqlErr, "code", code, "upstreamStatus", apiErr.StatusCode)
 		if apiErr.RetryAfter > 0 {
 			setExtensions(gqlErr, "retryAfterSeconds", int(apiErr.RetryAfter.Seconds()))
@@ -103,10 +99,10 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr.Message = "Kajabi answered with a document this service could not read"
 		setExtensions(gqlErr, "code", CodeUpstreamError)
 		zerolog.Ctx(ctx).Error().Err(err).Msg("upstream answer not understood")
-	case codeOf(gqlErr) == errcode.ParseFailed && strings.HasPrefix(gqlErr.Message, "exceeded token limit"):
+	case codeOf(gqlErr) == CodeParseFailed && strings.HasPrefix(gqlErr.Message, "exceeded token limit"):
 		// gqlgen's parser stops at MaxTokens and calls it a parse failure; it is a limit.
 		setExtensions(gqlErr, "code", CodeTooManyTokens)
-	case codeOf(gqlErr) == errcode.ValidationFailed && isInputValueError(gqlErr):
+	case codeOf(gqlErr) == CodeValidationFailed && isInputValueError(gqlErr):
 		// A wrong argument or variable value (an unknown enum value, a string for an Int)
 		// is the caller's input, not a malformed document.
 		setExtensions(gqlErr, "code", CodeBadUserInput)
@@ -116,17 +112,77 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr.Message = "internal error"
 		setExtensions(gqlErr, "code", CodeInternal)
 	}
+	capEchoes(gqlErr)
 	return gqlErr
+}
+
+// What an error may repeat of the request. gqlgen and gqlparser put request values in
+// their messages ("operation X not found", "X is not a valid CustomerSortField") and
+// variable keys in paths, none of them bounded but by the body size: a 1 MB operationName
+// would come back as a 1 MB error.
+const (
+	maxEcho    = 128  // bytes of one value: enough to recognise it
+	maxMessage = 1024 // bytes of a whole message, for values with spaces in them
+)
+
+// capEchoes cuts each long run of non-space text of the message, the message as a whole,
+// each long path name and the field extension, marking every cut with an ellipsis.
+func capEchoes(e *gqlerror.Error) {
+	e.Message = capMessage(e.Message)
+	cloned := false
+	for i, p := range e.Path {
+		if name, ok := p.(ast.PathName); ok && len(name) > maxEcho {
+			if !cloned {
+				e.Path, cloned = slices.Clone(e.Path), true
+			}
+			e.Path[i] = ast.PathName(capEcho(string(name), maxEcho))
+		}
+	}
+	if field, ok := e.Extensions["field"].(string); ok && len(field) > maxEcho {
+		e.Extensions["field"] = capEcho(field, maxEcho)
+	}
+}
+
+func capMessage(msg string) string {
+	if len(msg) <= maxEcho {
+		return msg
+	}
+	var b strings.Builder
+	for len(msg) > 0 && b.Len() <= maxMessage {
+		end := strings.IndexAny(msg, " \t\n")
+		if end < 0 {
+			end = len(msg)
+		}
+		b.WriteString(capEcho(msg[:end], maxEcho))
+		if end < len(msg) {
+			b.WriteByte(msg[end])
+			end++
+		}
+		msg = msg[end:]
+	}
+	return capEcho(b.String(), maxMessage)
+}
+
+// capEcho cuts s to at most limit bytes on a rune boundary, ending a cut with an ellipsis.
+func capEcho(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // suggestion is a "Did you mean" hint of a validation message, which reveals field, type
 // and enum names to someone probing a schema whose introspection is off.
 var suggestion = regexp.MustCompile(`\s*Did you mean [^?]*\?`)
 
-// errorPresenter is presentError, with "Did you mean" hints removed unless suggestions
+// ErrorPresenter is presentError, with "Did you mean" hints removed unless suggestions
 // are on. gqlgen's own switch only covers unknown fields; arguments, types and enum
 // values have hints of their own.
-func errorPresenter(suggestions bool) graphql.ErrorPresenterFunc {
+func ErrorPresenter(suggestions bool) graphql.ErrorPresenterFunc {
 	if suggestions {
 		return presentError
 	}
@@ -137,15 +193,16 @@ func errorPresenter(suggestions bool) graphql.ErrorPresenterFunc {
 	}
 }
 
+// upstreamCode is the code of a Kajabi answer with the given HTTP status.
 func upstreamCode(status int) string {
 	switch {
-	case status == http.StatusUnauthorized:
+	case status == 401:
 		return CodeUnauthenticated
-	case status == http.StatusForbidden:
+	case status == 403:
 		return CodeForbidden
-	case status == http.StatusNotFound:
+	case status == 404:
 		return CodeNotFound
-	case status == http.StatusTooManyRequests:
+	case status == 429:
 		return CodeRateLimited
 	case status >= 500:
 		return CodeUpstreamUnavailable
@@ -185,8 +242,16 @@ func pathStrings(e *gqlerror.Error) []string {
 	return out
 }
 
-// recoverPanic turns a resolver panic into an internal error; the stack goes to the log.
-func recoverPanic(ctx context.Context, p any) error {
-	zerolog.Ctx(ctx).Error().Str("panic", strings.TrimSpace(fmt.Sprint(p))).Msg("resolver panicked")
+// RecoverPanic turns a resolver panic into an internal error; the value and the stack go
+// to the log, and the caller sees neither. gqlgen calls it in the panicking goroutine's
+// deferred recover, so debug.Stack still shows where the panic came from.
+func RecoverPanic(ctx context.Context, p any) error {
+	zerolog.Ctx(ctx).Error().Str("panic", strings.TrimSpace(fmt.Sprint(p))).
+		Str("stack", string(debug.Stack())).Msg("resolver panicked")
 	return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": CodeInternal}}
+}
+
+// requestTimedOut tells an error that came of the request's own deadline passing.
+func requestTimedOut(ctx context.Context, err error) bool {
+	return errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded)
 }

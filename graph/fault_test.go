@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/edge"
 	"github.com/kajabi-graphql/facade/kajabi"
 	"github.com/kajabi-graphql/facade/kajabi/kajabitest"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
@@ -83,7 +84,7 @@ func TestFaultsOutageAndRecovery(t *testing.T) {
 	newServer := func(retry kajabi.RetryPolicy) string {
 		client := up.Client(t, kajabi.WithHTTPClient(hc), kajabi.WithRetry(retry), kajabi.WithBreaker(breaker),
 			kajabi.WithLimits(kajabi.Limits{}))
-		srv := httptest.NewServer(graph.NewHandler(&graph.Resolver{Client: client}, graph.HandlerOptions{}))
+		srv := httptest.NewServer(edge.NewHandler(&graph.Resolver{Client: client}, edge.HandlerOptions{}))
 		t.Cleanup(srv.Close)
 		return srv.URL
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/edge"
 	"github.com/kajabi-graphql/facade/kajabi"
 	"github.com/kajabi-graphql/facade/kajabi/kajabitest"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
@@ -28,7 +29,7 @@ func newTestServer(t testing.TB, up *kajabitest.Upstream, resolver *graph.Resolv
 	if resolver.Client == nil {
 		resolver.Client = up.Client(t)
 	}
-	srv := httptest.NewServer(graph.NewHandler(resolver, graph.HandlerOptions{Introspection: true}))
+	srv := httptest.NewServer(edge.NewHandler(resolver, edge.HandlerOptions{Introspection: true}))
 	t.Cleanup(srv.Close)
 	return &testServer{url: srv.URL + "/graphql", upstream: up}
 }

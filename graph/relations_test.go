@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/edge"
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/kajabi/kajabitest"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
@@ -329,9 +330,9 @@ func TestRootLookups(t *testing.T) {
 func TestSharedCacheKeepsCredentialsApart(t *testing.T) {
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 50, AccessTokens: []string{"token-alice"}})
 	cache := loader.NewCache(time.Minute, 100)
-	h := graph.NewHandler(&graph.Resolver{}, graph.HandlerOptions{
+	h := edge.NewHandler(&graph.Resolver{Client: up.Client(t)}, edge.HandlerOptions{
 		Cache:       cache,
-		Credentials: graph.Passthrough(up.Client(t)),
+		Passthrough: true,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

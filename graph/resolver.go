@@ -1,5 +1,6 @@
 // Package graph is the GraphQL layer: the generated engine, thin resolvers that turn
-// arguments into Kajabi client calls, and the HTTP handler with its error presenter.
+// arguments into Kajabi client calls, the cost model (NewSchema), the error presenter and
+// the one list of error codes (codes.go). It speaks no HTTP: graph/edge serves it.
 package graph
 
 //go:generate go run github.com/99designs/gqlgen generate

@@ -78,11 +78,17 @@ func (r *queryResolver) Customers(ctx context.Context, filter *kajabi.CustomerFi
 
 // Customer is the resolver for the customer field.
 func (r *queryResolver) Customer(ctx context.Context, id string) (*kajabi.Customer, error) {
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
 	return loader.For(ctx).Customer(ctx, id)
 }
 
 // Contact is the resolver for the contact field.
 func (r *queryResolver) Contact(ctx context.Context, id string) (*kajabi.Contact, error) {
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
 	return loader.For(ctx).Contact(ctx, id)
 }
 
@@ -93,26 +99,41 @@ func (r *queryResolver) Sites(ctx context.Context) ([]*kajabi.Site, error) {
 
 // Site is the resolver for the site field.
 func (r *queryResolver) Site(ctx context.Context, id string) (*kajabi.Site, error) {
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
 	return loader.For(ctx).Site(ctx, id)
 }
 
 // Products is the resolver for the products field.
 func (r *queryResolver) Products(ctx context.Context, siteID *string) ([]*kajabi.Product, error) {
+	if err := checkOptionalID("siteId", siteID); err != nil {
+		return nil, err
+	}
 	return loader.For(ctx).SiteProducts(ctx, r.siteOrDefault(siteID))
 }
 
 // Product is the resolver for the product field.
 func (r *queryResolver) Product(ctx context.Context, id string) (*kajabi.Product, error) {
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
 	return loader.For(ctx).Product(ctx, "", id)
 }
 
 // Offers is the resolver for the offers field.
 func (r *queryResolver) Offers(ctx context.Context, siteID *string) ([]*kajabi.Offer, error) {
+	if err := checkOptionalID("siteId", siteID); err != nil {
+		return nil, err
+	}
 	return loader.For(ctx).SiteOffers(ctx, r.siteOrDefault(siteID))
 }
 
 // Offer is the resolver for the offer field.
 func (r *queryResolver) Offer(ctx context.Context, id string) (*kajabi.Offer, error) {
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
 	return loader.For(ctx).Offer(ctx, "", id)
 }
 

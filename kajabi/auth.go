@@ -120,8 +120,8 @@ func (cc *ClientCredentials) renew(ctx context.Context, stale string) error {
 	return err
 }
 
-// startRenewal joins the renewal in flight or starts one; cc.mu must be held. The fetch
-// runs on its own bounded context so one caller giving up does not fail the others.
+// startRenewal joins the renewal in flight or starts one; cc.mu must be held. The token
+// request runs on its own bounded context so one caller giving up does not fail the others.
 func (cc *ClientCredentials) startRenewal(ctx context.Context) *renewal {
 	if cc.flight != nil {
 		return cc.flight
@@ -135,7 +135,7 @@ func (cc *ClientCredentials) startRenewal(ctx context.Context) *renewal {
 	fetchCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenFetchTimeout)
 	go func() {
 		defer cancel()
-		tok, err := cc.fetch(fetchCtx, refresh)
+		tok, err := cc.requestToken(fetchCtx, refresh)
 		cc.mu.Lock()
 		if err == nil {
 			cc.current = tok
@@ -148,7 +148,9 @@ func (cc *ClientCredentials) startRenewal(ctx context.Context) *renewal {
 	return f
 }
 
-func (cc *ClientCredentials) fetch(ctx context.Context, refresh string) (*oauthToken, error) {
+// requestToken asks the token endpoint for a new access token, by the refresh token when
+// there is one, else by the client credentials.
+func (cc *ClientCredentials) requestToken(ctx context.Context, refresh string) (*oauthToken, error) {
 	if refresh != "" {
 		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}
 		if tok, err := cc.post(ctx, form); err == nil {

@@ -46,7 +46,7 @@ func (c *Contact) decodeFrom(s *scanner) error {
 		Tags     *toMany `json:"tags"`
 		Offers   *toMany `json:"offers"`
 	}
-	id, err := readResource(s, (*attributes)(c), &rel)
+	id, err := s.resource((*attributes)(c), &rel)
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func (c *Customer) decodeFrom(s *scanner) error {
 		Products *toMany `json:"products"`
 		Offers   *toMany `json:"offers"`
 	}
-	id, err := readResource(s, (*attributes)(c), &rel)
+	id, err := s.resource((*attributes)(c), &rel)
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,12 @@ func (e *ErrorResponse) Error() string {
 	return b.String()
 }
 
+// Status is the answer's status line as http.Response.Status gives it ("404 Not Found"), so
+// callers that present the error need not speak HTTP.
+func (e *ErrorResponse) Status() string {
+	return fmt.Sprintf("%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+}
+
 // Message is the first human-readable text Kajabi gave for the error.
 func (e *ErrorResponse) Message() string {
 	for _, ae := range e.Errors {

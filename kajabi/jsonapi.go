@@ -43,11 +43,6 @@ func (r *toMany) ids() []Identifier {
 	return r.Data
 }
 
-// readResource reads one JSON:API resource object from s: attributes into attrs,
-// relationships into rels (both pointers; rels may be nil), returning its id. It is
-// scanResource (jsonscan.go, one pass); tests swap in encoding/json to compare the two.
-var readResource = scanResource
-
 // ListOptions are the JSON:API paging parameters every list call shares.
 type ListOptions struct {
 	// Page is the 1-based page number; 0 leaves Kajabi's default (1).

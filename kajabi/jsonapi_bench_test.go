@@ -34,7 +34,8 @@ func BenchmarkEncodeQuery(b *testing.B) {
 
 // BenchmarkDecodeCustomers decodes a page of customers as the sandbox answers it, with
 // every attribute and with the sparse fieldset of the bench harness's workload (a), the
-// way getDocument does.
+// way getDocument does; side by side with the library decoders of
+// decode_alternatives_test.go, which jsonscan.go must stay well ahead of to be kept.
 func BenchmarkDecodeCustomers(b *testing.B) {
 	sb := sandbox.New(sandbox.Options{Customers: 1000, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), AccessTokens: []string{"t"}})
 	for _, tc := range []struct{ name, query string }{
@@ -47,16 +48,25 @@ func BenchmarkDecodeCustomers(b *testing.B) {
 		w := httptest.NewRecorder()
 		sb.ServeHTTP(w, req)
 		body, _ := io.ReadAll(w.Result().Body)
-		b.Run(tc.name, func(b *testing.B) {
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				var doc document[[]*Customer]
-				if err := decodeDocument(body, &doc); err != nil || len(doc.Data) == 0 {
-					b.Fatal(err)
+		for _, dec := range []struct {
+			name   string
+			decode func([]byte, *document[[]*Customer]) error
+		}{
+			{"jsonscan", decodeDocument[[]*Customer]},
+			{"encoding-json", decodeCustomersStd},
+			{"json-experiment", decodeCustomersJSONv2},
+		} {
+			b.Run(tc.name+"/"+dec.name, func(b *testing.B) {
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				for b.Loop() {
+					var doc document[[]*Customer]
+					if err := dec.decode(body, &doc); err != nil || len(doc.Data) == 0 {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

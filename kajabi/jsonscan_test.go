@@ -29,21 +29,76 @@ func stdDecodeResource(b []byte, attrs, rels any) (string, error) {
 // plainDocument is document without its UnmarshalJSON, for encoding/json to decode.
 type plainDocument[T any] document[T]
 
+// stdReadResource reads a resource object through encoding/json; a scanner given it
+// decodes every resource the way the client did before jsonscan.go.
+func stdReadResource(s *scanner, attrs, rels any) (string, error) {
+	raw, err := s.raw()
+	if err != nil {
+		return "", err
+	}
+	return stdDecodeResource(raw, attrs, rels)
+}
+
+// stdDecodeDocument decodes body with encoding/json throughout: the document and its
+// lists by encoding/json, each resource by its decodeFrom reading through stdReadResource.
+func stdDecodeDocument[T any](body []byte, d *document[T]) error {
+	var p plainDocument[json.RawMessage]
+	if err := json.Unmarshal(body, &p); err != nil {
+		return err
+	}
+	d.Links, d.Meta = p.Links, p.Meta
+	if p.Data == nil {
+		return nil
+	}
+	return stdDecodeValue(p.Data, reflect.ValueOf(&d.Data).Elem())
+}
+
+// stdDecodeValue decodes raw into v (addressable): a resource or a list of resources
+// through stdReadResource, anything else by encoding/json.
+func stdDecodeValue(raw []byte, v reflect.Value) error {
+	t := v.Type()
+	switch {
+	case t.Kind() == reflect.Pointer && t.Implements(resourceType):
+		if string(raw) == "null" {
+			v.SetZero()
+			return nil
+		}
+		v.Set(reflect.New(t.Elem()))
+		s := &scanner{b: raw, readResource: stdReadResource}
+		if err := v.Interface().(resource).decodeFrom(s); err != nil {
+			return err
+		}
+		if s.ws(); s.i != len(raw) {
+			return errSyntax
+		}
+		return nil
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Pointer && t.Elem().Implements(resourceType):
+		var elems []json.RawMessage
+		if err := json.Unmarshal(raw, &elems); err != nil {
+			return err
+		}
+		if elems == nil {
+			v.SetZero()
+			return nil
+		}
+		out := reflect.MakeSlice(t, len(elems), len(elems))
+		for i, e := range elems {
+			if err := stdDecodeValue(e, out.Index(i)); err != nil {
+				return err
+			}
+		}
+		v.Set(out)
+		return nil
+	}
+	return json.Unmarshal(raw, v.Addr().Interface())
+}
+
 // decodeBoth decodes body with the one-pass decoder and with encoding/json.
 func decodeBoth[T any](t *testing.T, body []byte) (fast, std document[T], fastErr, stdErr error) {
 	t.Helper()
 	fastErr = decodeDocument(body, &fast)
-	readResource = func(s *scanner, attrs, rels any) (string, error) {
-		raw, err := s.raw()
-		if err != nil {
-			return "", err
-		}
-		return stdDecodeResource(raw, attrs, rels)
-	}
-	defer func() { readResource = scanResource }()
-	var p plainDocument[T]
-	stdErr = json.Unmarshal(body, &p)
-	return fast, document[T](p), fastErr, stdErr
+	stdErr = stdDecodeDocument(body, &std)
+	return fast, std, fastErr, stdErr
 }
 
 func sameDecoding[T any](t *testing.T, body []byte) {

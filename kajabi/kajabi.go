@@ -62,7 +62,8 @@ type Client struct {
 type Option func(*Client) error
 
 // WithHTTPClient replaces the default transport; the client is shared by every call. Its
-// Timeout bounds each call (each attempt, body included), as with http.Client.
+// Timeout bounds each call (each attempt, body included), as with http.Client. Its
+// CheckRedirect is replaced: the Client never follows a redirect.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
@@ -142,14 +143,16 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	if t := c.httpClient.Timeout; t > 0 {
+	hc := *c.httpClient
+	// Whoever built the http.Client, redirects are not followed (see refuseRedirect).
+	hc.CheckRedirect = refuseRedirect
+	if t := hc.Timeout; t > 0 {
 		// Applied as a context deadline in roundTrip: with http.Client.Timeout, net/http
 		// starts a goroutine and a timer for every call whose transport it does not know,
 		// such as one wrapped for telemetry.
-		hc := *c.httpClient
 		hc.Timeout, c.callTimeout = 0, t
-		c.httpClient = &hc
 	}
+	c.httpClient = &hc
 	c.retry = c.retry.withDefaults()
 	c.limiter = newLimiter(c.limits)
 	c.health = &health{}
@@ -189,8 +192,14 @@ func NewHTTPClient(timeout time.Duration) *http.Client {
 		ResponseHeaderTimeout: timeout,
 		ExpectContinueTimeout: time.Second,
 	}
-	return &http.Client{Transport: tr, Timeout: timeout}
+	return &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: refuseRedirect}
 }
+
+// refuseRedirect stops an http.Client at the first redirect: the call's bearer token (or
+// client secret) was meant for the path it named, and net/http would send it along to
+// another path of the same host, the body of a 307 included. The 3xx is the answer, and
+// the caller gets it as an *ErrorResponse.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // BaseURL returns the host the client talks to.
 func (c *Client) BaseURL() *url.URL { u := *c.baseURL; return &u }
@@ -247,13 +256,21 @@ type document[T any] struct {
 }
 
 // endpoint is a path and the pattern it was made from; observers see the pattern, whose
-// values are few enough to be a metrics label.
-type endpoint struct{ pattern, path string }
+// values are few enough to be a metrics label. err is why no path could be made.
+type endpoint struct {
+	pattern, path string
+	err           error
+}
 
-// at fills each {id} of pattern, in order, with an escaped id.
+// at fills each {id} of pattern, in order, with an escaped id. Every id that reaches a
+// path passes here, the caller's and those Kajabi's own answers carried alike, so this is
+// where an id that is not a Kajabi id is refused; escaping stays as a second guard.
 func at(pattern string, ids ...string) endpoint {
 	path := pattern
 	for _, id := range ids {
+		if !ValidID(id) {
+			return endpoint{pattern: pattern, err: &InvalidIDError{Pattern: pattern, ID: id}}
+		}
 		path = strings.Replace(path, "{id}", url.PathEscape(id), 1)
 	}
 	return endpoint{pattern: pattern, path: path}
@@ -263,6 +280,9 @@ func at(pattern string, ids ...string) endpoint {
 // that shared one answer decode it each into values of their own.
 func getDocument[T any](ctx context.Context, c *Client, ep endpoint, query string) (T, *Response, error) {
 	var zero T
+	if ep.err != nil {
+		return zero, nil, ep.err
+	}
 	resp, body, err := c.get(ctx, ep.pattern, c.url(ep.path, query))
 	if err != nil {
 		return zero, nil, err
@@ -302,10 +322,10 @@ func (c *Client) get(ctx context.Context, pattern, rawURL string) (*http.Respons
 		token = t
 	}
 	if c.flights == nil {
-		return c.fetch(ctx, ctx.Deadline, pattern, rawURL, redacted, token)
+		return c.getRenewingToken(ctx, ctx.Deadline, pattern, rawURL, redacted, token)
 	}
 	resp, body, err := c.flights.do(ctx, flightKey(token, rawURL), func(ctx context.Context, deadline deadlineFunc) (*http.Response, []byte, error) {
-		return c.fetch(ctx, deadline, pattern, rawURL, redacted, token)
+		return c.getRenewingToken(ctx, deadline, pattern, rawURL, redacted, token)
 	})
 	if ctxErr := ctx.Err(); ctxErr != nil && err == ctxErr {
 		// This caller stopped waiting; the shared call goes on for the others.
@@ -314,9 +334,9 @@ func (c *Client) get(ctx context.Context, pattern, rawURL string) (*http.Respons
 	return resp, body, err
 }
 
-// fetch makes a GET with its retries. A 401 on a renewable token renews it once and sends
-// once more; that resend is not a retry.
-func (c *Client) fetch(ctx context.Context, deadline deadlineFunc, pattern, rawURL, redacted, token string) (*http.Response, []byte, error) {
+// getRenewingToken makes a GET with its retries. A 401 on a renewable token renews it once
+// and sends once more; that resend is not a retry.
+func (c *Client) getRenewingToken(ctx context.Context, deadline deadlineFunc, pattern, rawURL, redacted, token string) (*http.Response, []byte, error) {
 	resp, body, err := c.send(ctx, deadline, c.getCall(pattern, rawURL, redacted, token))
 	var apiErr *ErrorResponse
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {

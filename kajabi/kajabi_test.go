@@ -202,14 +202,14 @@ func TestReads(t *testing.T) {
 	if err != nil || len(offers) != 1 {
 		t.Errorf("Offers.List: got %v, %v", offers, err)
 	}
-	offer, _, err := client.Offers.Get(ctx, "4/2")
+	offer, _, err := client.Offers.Get(ctx, "7")
 	if err != nil || offer.Title != "T" {
 		t.Errorf("Offers.Get: got %+v, %v", offer, err)
 	}
 	want := []string{
 		"/v1/customers/42", "/v1/customers/42/relationships/offers", "/v1/contacts/42",
 		"/v1/sites", "/v1/sites/42", "/v1/products?filter[site_id]=1", "/v1/products/42",
-		"/v1/offers?filter[site_id]=1&page[number]=2", "/v1/offers/4%2F2",
+		"/v1/offers?filter[site_id]=1&page[number]=2", "/v1/offers/7",
 	}
 	if fmt.Sprint(seen) != fmt.Sprint(want) {
 		t.Errorf("requests:\n got %v\nwant %v", seen, want)
@@ -221,11 +221,11 @@ func TestErrorResponse(t *testing.T) {
 	mux.HandleFunc("GET /v1/contacts/{id}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/vnd.api+json")
 		switch r.PathValue("id") {
-		case "busy":
+		case "429":
 			w.Header().Set("Retry-After", "7")
 			w.WriteHeader(http.StatusTooManyRequests)
 			io.WriteString(w, `{"errors":[{"status":"429","title":"Too Many Requests"}]}`)
-		case "garbled":
+		case "200":
 			io.WriteString(w, `{"data": [1, 2`)
 		default:
 			w.WriteHeader(http.StatusNotFound)
@@ -244,14 +244,14 @@ func TestErrorResponse(t *testing.T) {
 		t.Errorf("error leaks the token: %v", err)
 	}
 
-	_, _, err = client.Contacts.Get(context.Background(), "garbled")
+	_, _, err = client.Contacts.Get(context.Background(), "200")
 	var decErr *kajabi.DecodeError
 	if !errors.As(err, &decErr) {
 		t.Errorf("got %T %v, want *DecodeError", err, err)
 	}
 
 	// Last: Kajabi's 429 pauses this account's calls for its 7s.
-	_, _, err = client.Contacts.Get(context.Background(), "busy")
+	_, _, err = client.Contacts.Get(context.Background(), "429")
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.RetryAfter != 7*time.Second {
 		t.Errorf("got %v (retry after %v), want 429 with 7s", err, apiErr.RetryAfter)
 	}

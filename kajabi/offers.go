@@ -40,7 +40,7 @@ func (o *Offer) decodeFrom(s *scanner) error {
 		Site     *toOne  `json:"site"`
 		Products *toMany `json:"products"`
 	}
-	id, err := readResource(s, (*attributes)(o), &rel)
+	id, err := s.resource((*attributes)(o), &rel)
 	o.ID, o.Site, o.Products = id, rel.Site.id(), rel.Products.ids()
 	return err
 }

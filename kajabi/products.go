@@ -33,7 +33,7 @@ func (p *Product) decodeFrom(s *scanner) error {
 	var rel struct {
 		Site *toOne `json:"site"`
 	}
-	id, err := readResource(s, (*attributes)(p), &rel)
+	id, err := s.resource((*attributes)(p), &rel)
 	p.ID, p.Site = id, rel.Site.id()
 	return err
 }

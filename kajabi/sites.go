@@ -22,7 +22,7 @@ func (st *Site) UnmarshalJSON(b []byte) error { return decodeWhole(b, st) }
 
 func (st *Site) decodeFrom(s *scanner) error {
 	type attributes Site
-	id, err := readResource(s, (*attributes)(st), nil)
+	id, err := s.resource((*attributes)(st), nil)
 	st.ID = id
 	return err
 }

@@ -1,75 +1,53 @@
 package loader
 
 import (
-	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
 // Cache keeps slow-changing Kajabi records (sites, products, offers) across requests for a
 // while. Entries are partitioned by credential identity: two tokens never share one, so a
 // caller can only be served what its own credential was answered.
 type Cache struct {
-	ttl time.Duration
-	max int
-	now func() time.Time
-
-	mu      sync.Mutex
-	entries map[cacheKey]cacheEntry
+	// nil when the ttl is not positive: such a cache holds nothing, as entries that
+	// expire on arrival would. (expirable reads a zero ttl as "never expire".)
+	lru *expirable.LRU[cacheKey, any]
 }
 
 type cacheKey struct{ identity, key string }
 
-type cacheEntry struct {
-	val     any
-	expires time.Time
-}
-
-// NewCache returns a cache whose entries live for ttl, holding at most maxEntries.
+// NewCache returns a cache whose entries live for ttl, holding at most maxEntries (10,000
+// when not positive); past the bound the least recently used entry goes. Each cache keeps
+// one goroutine that drops expired entries for the life of the process, so build one per
+// process, not per request.
 func NewCache(ttl time.Duration, maxEntries int) *Cache {
 	if maxEntries <= 0 {
 		maxEntries = 10_000
 	}
-	return &Cache{ttl: ttl, max: maxEntries, now: time.Now, entries: map[cacheKey]cacheEntry{}}
+	if ttl <= 0 {
+		return &Cache{}
+	}
+	return &Cache{lru: expirable.NewLRU[cacheKey, any](maxEntries, nil, ttl)}
 }
 
 func (c *Cache) get(identity, key string) (any, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[cacheKey{identity, key}]
-	if !ok || !c.now().Before(e.expires) {
+	if c.lru == nil {
 		return nil, false
 	}
-	return e.val, true
+	return c.lru.Get(cacheKey{identity, key})
 }
 
 func (c *Cache) set(identity, key string, val any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.now()
-	if len(c.entries) >= c.max {
-		c.evict(now)
-	}
-	c.entries[cacheKey{identity, key}] = cacheEntry{val: val, expires: now.Add(c.ttl)}
-}
-
-// evict drops expired entries, and when none had expired, about a tenth of the rest.
-func (c *Cache) evict(now time.Time) {
-	for k, e := range c.entries {
-		if !now.Before(e.expires) {
-			delete(c.entries, k)
-		}
-	}
-	for k := range c.entries {
-		if len(c.entries) < c.max*9/10 {
-			break
-		}
-		delete(c.entries, k)
+	if c.lru != nil {
+		c.lru.Add(cacheKey{identity, key}, val)
 	}
 }
 
-// Len is the number of entries held, expired ones included until they are evicted.
+// Len is the number of entries held, expired ones included until they are swept.
 func (c *Cache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
+	if c.lru == nil {
+		return 0
+	}
+	return c.lru.Len()
 }

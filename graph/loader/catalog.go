@@ -191,7 +191,7 @@ func (c *catalog[T]) batch(ctx context.Context, keys []SiteKey) []*dataloader.Re
 			results[i] = &dataloader.Result[T]{Data: found[id]}
 			return
 		}
-		v, err := fetch(ctx, c.l, c.ep.kind+"/"+id, true, func(ctx context.Context) (T, error) {
+		v, err := callOnce(ctx, c.l, c.ep.kind+"/"+id, true, func(ctx context.Context) (T, error) {
 			return c.ep.get(ctx, id)
 		})
 		if err == nil {

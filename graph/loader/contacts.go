@@ -19,7 +19,7 @@ func (l *Loaders) Contact(ctx context.Context, id string) (*kajabi.Contact, erro
 
 func (l *Loaders) loadContacts(ctx context.Context, ids []string) []*dataloader.Result[*kajabi.Contact] {
 	return getEach(ctx, ids, func(ctx context.Context, id string) (*kajabi.Contact, error) {
-		return fetch(ctx, l, "contact:"+id, false, func(ctx context.Context) (*kajabi.Contact, error) {
+		return callOnce(ctx, l, "contact:"+id, false, func(ctx context.Context) (*kajabi.Contact, error) {
 			c, _, err := l.client.Contacts.Get(ctx, id)
 			return c, err
 		})

@@ -27,7 +27,7 @@ func (l *Loaders) PrimeCustomers(ctx context.Context, customers []*kajabi.Custom
 
 func (l *Loaders) loadCustomers(ctx context.Context, ids []string) []*dataloader.Result[*kajabi.Customer] {
 	return getEach(ctx, ids, func(ctx context.Context, id string) (*kajabi.Customer, error) {
-		return fetch(ctx, l, "customer:"+id, false, func(ctx context.Context) (*kajabi.Customer, error) {
+		return callOnce(ctx, l, "customer:"+id, false, func(ctx context.Context) (*kajabi.Customer, error) {
 			c, _, err := l.client.Customers.Get(ctx, id)
 			return c, err
 		})
@@ -53,7 +53,7 @@ func (l *Loaders) CustomerOfferIDs(ctx context.Context, c *kajabi.Customer) ([]k
 
 func (l *Loaders) loadCustomerOffers(ctx context.Context, ids []string) []*dataloader.Result[[]kajabi.Identifier] {
 	return getEach(ctx, ids, func(ctx context.Context, id string) ([]kajabi.Identifier, error) {
-		return fetch(ctx, l, "customer-offers:"+id, false, func(ctx context.Context) ([]kajabi.Identifier, error) {
+		return callOnce(ctx, l, "customer-offers:"+id, false, func(ctx context.Context) ([]kajabi.Identifier, error) {
 			ids, _, err := l.client.Customers.ListOfferIDs(ctx, id)
 			if err != nil {
 				return nil, fmt.Errorf("offers of customer %s: %w", id, err)
@@ -94,7 +94,7 @@ func (l *Loaders) customerByEmail(ctx context.Context, k emailKey) (*kajabi.Cust
 	if k.siteID != "" {
 		opts.Filter.SiteID = &k.siteID
 	}
-	found, err := fetch(ctx, l, "customers?"+kajabi.EncodeQuery(opts), false, func(ctx context.Context) ([]*kajabi.Customer, error) {
+	found, err := callOnce(ctx, l, "customers?"+kajabi.EncodeQuery(opts), false, func(ctx context.Context) ([]*kajabi.Customer, error) {
 		customers, _, err := l.client.Customers.List(ctx, opts)
 		return customers, err
 	})

@@ -1,10 +1,11 @@
 // Package loader holds the per-request dataloaders that resolve a customer's contact, site,
 // products and offers without one Kajabi call per row.
 //
-// A fresh Loaders is built for every HTTP request by Middleware and fetched with For(ctx).
-// Never share one between requests: its caches hold what one caller's credential may see.
+// A fresh Loaders is built for every HTTP request by Middleware, for the request's Caller
+// (decided by the HTTP edge and carried in the context), and fetched with For(ctx). Never
+// share one between requests: its caches hold what one caller's credential may see.
 //
-// Every Kajabi call of a request goes through fetch, which makes each URL at most once per
+// Every Kajabi call of a request goes through callOnce, which makes each URL at most once per
 // request (later askers share the first answer) and bounds how many calls one request has
 // in flight. Slow-changing records (sites, products, offers) may also come from a Cache
 // shared across requests, always partitioned by the caller's credential identity.
@@ -12,7 +13,6 @@ package loader
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"sync"
 	"time"
@@ -24,16 +24,11 @@ import (
 
 // Config is what every request's loaders are built from.
 type Config struct {
-	Client *kajabi.Client
 	// Concurrency bounds the Kajabi calls one GraphQL request has in flight; 0 means 64,
 	// enough for a page of 20 customers with every relation to go out in one wave.
 	Concurrency int
 	// Cache shares sites, products and offers across requests; nil turns sharing off.
 	Cache *Cache
-	// Credentials, when set, picks each request's own client and credential identity (the
-	// caller's Kajabi token in passthrough mode); an error refuses the request with 401.
-	// Nil means every request uses Client, the service's one credential.
-	Credentials func(r *http.Request) (client *kajabi.Client, identity string, err error)
 	// Wait is how long a loader gathers keys before it calls Kajabi; 0 means 2ms.
 	Wait time.Duration
 	// Observer receives batch sizes and shared-cache look-ups, for metrics.
@@ -102,31 +97,18 @@ func newLoader[K comparable, V any](l *Loaders, name string, batch dataloader.Ba
 	return dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](wait))
 }
 
-// Middleware gives every request its own Loaders.
+// Middleware gives every request its own Loaders, reaching Kajabi as the request's Caller
+// (see WithCaller). It panics when no Caller was put in the context, which is a wiring
+// bug no request can recover from.
 func Middleware(cfg Config, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		client, identity := cfg.Client, "service"
-		if cfg.Credentials != nil {
-			var err error
-			if client, identity, err = cfg.Credentials(r); err != nil {
-				refuse(w, err)
-				return
-			}
+		caller, ok := CallerOf(r.Context())
+		if !ok {
+			panic("loader: no Caller in context; the edge's auth step must run first")
 		}
-		ctx := context.WithValue(r.Context(), ctxKey{}, New(cfg, client, identity))
+		ctx := context.WithValue(r.Context(), ctxKey{}, New(cfg, caller.Client, caller.Credential))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
-}
-
-// refuse answers a request whose credentials cannot be used, as a GraphQL error.
-func refuse(w http.ResponseWriter, err error) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("WWW-Authenticate", `Bearer realm="kajabi"`)
-	w.WriteHeader(http.StatusUnauthorized)
-	body, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{
-		"message": err.Error(), "extensions": map[string]any{"code": "UNAUTHENTICATED"},
-	}}})
-	_, _ = w.Write(body)
 }
 
 // Client is the Kajabi client this request's calls go through.
@@ -149,10 +131,10 @@ type call struct {
 	err  error
 }
 
-// fetch runs fn at most once per request for key and shares its answer. With shared set,
+// callOnce runs fn at most once per request for key and shares its answer. With shared set,
 // the answer may come from, and is put in, the cross-request cache of this identity.
 // Calls wait for one of the request's slots, so a wide query cannot flood Kajabi.
-func fetch[T any](ctx context.Context, l *Loaders, key string, shared bool, fn func(context.Context) (T, error)) (T, error) {
+func callOnce[T any](ctx context.Context, l *Loaders, key string, shared bool, fn func(context.Context) (T, error)) (T, error) {
 	l.memoMu.Lock()
 	c, ok := l.memo[key]
 	if !ok {

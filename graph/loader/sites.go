@@ -36,7 +36,7 @@ func (l *Loaders) loadSites(ctx context.Context, ids []string) []*dataloader.Res
 		if s, ok := byID[id]; ok {
 			return s, nil
 		}
-		return fetch(ctx, l, "site:"+id, true, func(ctx context.Context) (*kajabi.Site, error) {
+		return callOnce(ctx, l, "site:"+id, true, func(ctx context.Context) (*kajabi.Site, error) {
 			s, _, err := l.client.Sites.Get(ctx, id)
 			return s, err
 		})
@@ -60,7 +60,7 @@ type listFunc[T any] func(ctx context.Context, page int) ([]T, *kajabi.Response,
 
 // listPage reads one page of a list once per request (and from the shared cache).
 func listPage[T any](ctx context.Context, l *Loaders, key string, n int, list listFunc[T]) (page[T], error) {
-	return fetch(ctx, l, pageKey(key, n), true, func(ctx context.Context) (page[T], error) {
+	return callOnce(ctx, l, pageKey(key, n), true, func(ctx context.Context) (page[T], error) {
 		items, resp, err := list(ctx, n)
 		if err != nil {
 			return page[T]{}, err

@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,6 +65,16 @@ func RequestID(ctx context.Context) string {
 	return ""
 }
 
+// RecordCodes adds codes to the error_codes of the access log line of the request ctx
+// belongs to. Refusals made before GraphQL runs (no API key, CSRF, a missing caller token)
+// call it, as they know their code; GraphQL responses are recorded by the GraphQL
+// extension. Outside AccessLog it does nothing.
+func RecordCodes(ctx context.Context, codes ...string) {
+	if i := infoFrom(ctx); i != nil {
+		i.addCodes(codes)
+	}
+}
+
 // KajabiCalls is how many HTTP attempts went to Kajabi on behalf of the request ctx
 // belongs to so far (see Transport for what counts).
 func KajabiCalls(ctx context.Context) int {
@@ -80,7 +88,7 @@ func KajabiCalls(ctx context.Context) int {
 // one line when the request has been served: request_id, method, path, status, bytes,
 // duration and, for GraphQL, the operation (named by the handler), kajabi_calls and the
 // error_codes of the response. A request refused before GraphQL ran (no API key, CSRF, a
-// missing caller token) has its codes read from its error body. Headers, bodies and query
+// missing caller token) has the codes its refusal recorded (RecordCodes). Headers, bodies and query
 // strings are never logged: they carry tokens and customer data. With tracing on, a W3C traceparent from the caller
 // becomes the parent of the request's spans.
 func (t *T) AccessLog(logger zerolog.Logger, next http.Handler) http.Handler {
@@ -109,11 +117,7 @@ func (t *T) AccessLog(logger zerolog.Logger, next http.Handler) http.Handler {
 		if calls := info.kajabiCalls.Load(); calls > 0 || info.graphql.Load() {
 			ev = ev.Int64("kajabi_calls", calls)
 		}
-		codes := info.errorCodes()
-		if len(codes) == 0 && !info.graphql.Load() {
-			codes = rec.errorCodes()
-		}
-		if len(codes) > 0 {
+		if codes := info.errorCodes(); len(codes) > 0 {
 			ev = ev.Strs("error_codes", codes)
 		}
 		ev.Msg("request")
@@ -145,13 +149,7 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
-	// errBody keeps the start of a JSON error answer (status 400 and up), whose
-	// extensions.code values the log line shows when no GraphQL response gave any.
-	errBody []byte
 }
-
-// maxErrBody bounds what is kept of an error answer; refusals are a few hundred bytes.
-const maxErrBody = 4 << 10
 
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
@@ -160,35 +158,8 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	n, err := s.ResponseWriter.Write(b)
-	if s.status >= 400 && len(s.errBody) < maxErrBody && strings.Contains(s.Header().Get("Content-Type"), "json") {
-		s.errBody = append(s.errBody, b[:min(n, maxErrBody-len(s.errBody))]...)
-	}
 	s.bytes += int64(n)
 	return n, err
-}
-
-// errorCodes are the extensions.code values of a GraphQL-shaped error answer.
-func (s *statusRecorder) errorCodes() []string {
-	if len(s.errBody) == 0 {
-		return nil
-	}
-	var doc struct {
-		Errors []struct {
-			Extensions struct {
-				Code string `json:"code"`
-			} `json:"extensions"`
-		} `json:"errors"`
-	}
-	if json.Unmarshal(s.errBody, &doc) != nil {
-		return nil
-	}
-	var codes []string
-	for _, e := range doc.Errors {
-		if c := e.Extensions.Code; c != "" && !slices.Contains(codes, c) {
-			codes = append(codes, c)
-		}
-	}
-	return codes
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

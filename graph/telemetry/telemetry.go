@@ -4,7 +4,7 @@
 // One T is built per process and wired in four places:
 //
 //	tel.AccessLog(logger, mux)               every HTTP request: request id, logger, log line
-//	graph.HandlerOptions{Telemetry: tel}     the GraphQL operation: span, metrics, error codes
+//	edge.HandlerOptions{Telemetry: tel}      the GraphQL operation: span, metrics, error codes
 //	tel.HTTPClient(hc), tel.KajabiObserver() every Kajabi call: span, per-request count, metrics
 //	tel.MetricsHandler()                     GET /metrics
 //

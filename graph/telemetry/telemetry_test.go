@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/edge"
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/telemetry"
 	"github.com/kajabi-graphql/facade/kajabi"
@@ -91,7 +92,7 @@ func newEnv(t *testing.T, opts telemetry.Options, kajabiOpts ...kajabi.Option) *
 		kajabi.WithObserver(tel.KajabiObserver()),
 	}, kajabiOpts...)...)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", graph.NewHandler(&graph.Resolver{Client: e.client}, graph.HandlerOptions{
+	mux.Handle("/graphql", edge.NewHandler(&graph.Resolver{Client: e.client}, edge.HandlerOptions{
 		Cache:     loader.NewCache(time.Minute, 0),
 		Telemetry: tel,
 	}))
@@ -421,7 +422,7 @@ func TestWithoutTracing(t *testing.T) {
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 10, AccessTokens: []string{fixedToken}})
 	client := up.Client(t, kajabi.WithAccessToken(fixedToken), kajabi.WithHTTPClient(tel.HTTPClient(kajabi.NewHTTPClient(5*time.Second))))
 	logs := &logBuffer{}
-	srv := httptest.NewServer(tel.AccessLog(zerolog.New(logs), graph.NewHandler(&graph.Resolver{Client: client}, graph.HandlerOptions{Telemetry: tel})))
+	srv := httptest.NewServer(tel.AccessLog(zerolog.New(logs), edge.NewHandler(&graph.Resolver{Client: client}, edge.HandlerOptions{Telemetry: tel})))
 	t.Cleanup(srv.Close)
 	resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"query":"query S { sites { id } }"}`))
 	if err != nil {

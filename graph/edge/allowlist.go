@@ -1,4 +1,4 @@
-package graph
+package edge
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
+
+	"github.com/kajabi-graphql/facade/graph"
 )
 
 // OperationAllowlist is the set of operations a service in front of known clients runs;
@@ -74,7 +76,7 @@ func manifestDocuments(raw []byte) ([]string, error) {
 
 // NewOperationAllowlist allows the operations of the given GraphQL documents.
 func NewOperationAllowlist(docs ...string) (*OperationAllowlist, error) {
-	schema := NewExecutableSchema(Config{}).Schema()
+	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 	a := &OperationAllowlist{ops: map[string]bool{}}
 	for i, src := range docs {
 		doc, errs := gqlparser.LoadQuery(schema, src)
@@ -82,7 +84,7 @@ func NewOperationAllowlist(docs ...string) (*OperationAllowlist, error) {
 			return nil, fmt.Errorf("document %d: %w", i+1, errs)
 		}
 		for _, op := range doc.Operations {
-			a.ops[canonicalOperation(doc, op)] = true
+			a.ops[canonicalOperation(op, measure(doc, op).used)] = true
 		}
 	}
 	if len(a.ops) == 0 {
@@ -94,13 +96,14 @@ func NewOperationAllowlist(docs ...string) (*OperationAllowlist, error) {
 // Len is how many operations are allowed.
 func (a *OperationAllowlist) Len() int { return len(a.ops) }
 
-// allows reports whether op may run. With introspection on, an operation that selects only
-// introspection fields (GraphiQL's schema query) needs no entry.
-func (a *OperationAllowlist) allows(doc *ast.QueryDocument, op *ast.OperationDefinition, introspection bool) bool {
+// allows reports whether op, which uses fragments (as measure found them), may run. With
+// introspection on, an operation that selects only introspection fields (GraphiQL's schema
+// query) needs no entry.
+func (a *OperationAllowlist) allows(doc *ast.QueryDocument, op *ast.OperationDefinition, fragments []*ast.FragmentDefinition, introspection bool) bool {
 	if introspection && onlyMetaFields(doc, op.SelectionSet) {
 		return true
 	}
-	return a.ops[canonicalOperation(doc, op)]
+	return a.ops[canonicalOperation(op, fragments)]
 }
 
 func onlyMetaFields(doc *ast.QueryDocument, set ast.SelectionSet) bool {
@@ -125,41 +128,14 @@ func onlyMetaFields(doc *ast.QueryDocument, set ast.SelectionSet) bool {
 }
 
 // canonicalOperation prints op and the fragments it uses, in name order, with gqlparser's
-// formatter, which drops comments and normalises whitespace.
-func canonicalOperation(doc *ast.QueryDocument, op *ast.OperationDefinition) string {
-	used := map[string]*ast.FragmentDefinition{}
-	var visit func(ast.SelectionSet)
-	visit = func(set ast.SelectionSet) {
-		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				visit(s.SelectionSet)
-			case *ast.InlineFragment:
-				visit(s.SelectionSet)
-			case *ast.FragmentSpread:
-				if _, seen := used[s.Name]; seen {
-					continue
-				}
-				f := doc.Fragments.ForName(s.Name)
-				used[s.Name] = f
-				if f != nil {
-					visit(f.SelectionSet)
-				}
-			}
-		}
-	}
-	visit(op.SelectionSet)
+// formatter, which drops comments and normalises whitespace. The fragments come from
+// measure, whose walk already reaches each of them once: a second walker of the same
+// selection sets would only have to agree with it.
+func canonicalOperation(op *ast.OperationDefinition, fragments []*ast.FragmentDefinition) string {
 	out := &ast.QueryDocument{Operations: ast.OperationList{op}}
-	names := make([]string, 0, len(used))
-	for name, f := range used {
-		if f != nil {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		out.Fragments = append(out.Fragments, used[name])
-	}
+	out.Fragments = slices.SortedFunc(slices.Values(fragments), func(a, b *ast.FragmentDefinition) int {
+		return strings.Compare(a.Name, b.Name)
+	})
 	var buf bytes.Buffer
 	formatter.NewFormatter(&buf).FormatQueryDocument(out)
 	return buf.String()

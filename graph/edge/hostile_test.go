@@ -1,4 +1,4 @@
-package graph_test
+package edge_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/edge"
 	"github.com/kajabi-graphql/facade/kajabi/kajabitest"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
 )
@@ -60,18 +61,18 @@ func (a hostileAnswer) code() string {
 // still answers a normal query.
 func TestHostileRequests(t *testing.T) {
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 40})
-	keys, err := graph.NewAPIKeys([]string{hostileKey})
+	keys, err := edge.NewAPIKeys([]string{hostileKey})
 	if err != nil {
 		t.Fatal(err)
 	}
-	limits := graph.DefaultLimits
+	limits := edge.DefaultRequestLimits
 	limits.MaxDepth = 5 // the schema has no cycles: at 10, no valid query is too deep
-	allowlist, err := graph.NewOperationAllowlist(normalQuery)
+	allowlist, err := edge.NewOperationAllowlist(normalQuery)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newServer := func(allow *graph.OperationAllowlist) string {
-		h := graph.NewHandler(&graph.Resolver{Client: up.Client(t)}, graph.HandlerOptions{
+	newServer := func(allow *edge.OperationAllowlist) string {
+		h := edge.NewHandler(&graph.Resolver{Client: up.Client(t)}, edge.HandlerOptions{
 			APIKeys:          keys,
 			Limits:           &limits,
 			Timeout:          5 * time.Second,

@@ -1,4 +1,4 @@
-package graph
+package edge
 
 import (
 	"bufio"
@@ -14,6 +14,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rs/zerolog"
+
+	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/loader"
+	"github.com/kajabi-graphql/facade/kajabi"
 )
 
 // MinAPIKeyLength is the shortest API key accepted: keys are secrets, not passwords to
@@ -123,49 +127,59 @@ func tokenIdentity(token string) string {
 	return "bearer:" + hex.EncodeToString(sum[:16])
 }
 
-type callerKey struct{}
-
-// callerOf is who sent the request: an API key id, a token hash, or "open". Everything a
-// caller leaves behind for later requests (persisted queries, parsed documents) is kept
-// under it; Kajabi data is kept under the Kajabi credential (see loader.Cache).
+// callerOf is who sent the request (see loader.Caller.ID). Everything a caller leaves
+// behind for later requests (persisted queries, parsed documents) is kept under it; Kajabi
+// data is kept under the Kajabi credential (see loader.Cache).
 func callerOf(ctx context.Context) string {
-	id, _ := ctx.Value(callerKey{}).(string)
-	return id
+	c, _ := loader.CallerOf(ctx)
+	return c.ID
 }
 
-// authenticate admits a request and names its caller. With keys set (service mode) the
-// request must carry one of them, or it is refused with 401 before anything else runs;
-// with passthrough the caller is its token (loader.Middleware refuses a missing one).
-func authenticate(keys *APIKeys, passthrough bool, next http.Handler) http.Handler {
+// authenticate decides, once per request, who is calling and with which Kajabi
+// credential, and puts the answer in the context (loader.WithCaller) for the loaders and
+// resolvers to read; nothing after it refuses a caller.
+//
+// With keys set (service mode) the request must carry one of them, or it is refused with
+// 401 before anything else runs; the service's client answers it. With passthrough the
+// request must carry the caller's own Kajabi token as Authorization: Bearer, which is
+// forwarded through service's transport, limits and breaker (kajabi.Client.ForToken); the
+// credential that keeps cache entries apart is a hash of the token, never the token.
+// Otherwise (open mode) every request uses the service's client.
+func authenticate(keys *APIKeys, passthrough bool, service *kajabi.Client, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		caller := "open"
-		switch {
-		case r.Method == http.MethodOptions:
-			// Preflights carry no credentials; they run nothing.
-		case keys != nil:
+		caller := loader.Caller{ID: "open", Client: service, Credential: "service"}
+		// Preflights carry no credentials and run nothing, so keys are not asked of them.
+		if keys != nil && r.Method != http.MethodOptions {
 			presented := presentedKey(r)
 			if presented == "" {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="graphql"`)
-				reject(w, r, http.StatusUnauthorized, CodeUnauthenticated,
+				reject(w, r, http.StatusUnauthorized, graph.CodeUnauthenticated,
 					"this service needs an API key: send it as X-API-Key: <key> or Authorization: Bearer <key>")
 				return
 			}
 			id, ok := keys.match(presented)
 			if !ok {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="graphql", error="invalid_token"`)
-				reject(w, r, http.StatusUnauthorized, CodeUnauthenticated, "the API key is not valid")
+				reject(w, r, http.StatusUnauthorized, graph.CodeUnauthenticated, "the API key is not valid")
 				return
 			}
-			caller = id
-		case passthrough:
-			if token, ok := bearerToken(r); ok {
-				caller = tokenIdentity(token)
+			caller.ID = id
+		}
+		if passthrough {
+			token, ok := bearerToken(r)
+			if !ok {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="kajabi"`)
+				reject(w, r, http.StatusUnauthorized, graph.CodeUnauthenticated,
+					"send your Kajabi access token as Authorization: Bearer <token>")
+				return
 			}
+			id := tokenIdentity(token)
+			caller = loader.Caller{ID: id, Client: service.ForToken(token), Credential: id}
 		}
-		if caller != "open" {
-			zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("caller", caller) })
+		if caller.ID != "open" {
+			zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("caller", caller.ID) })
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller)))
+		next.ServeHTTP(w, r.WithContext(loader.WithCaller(r.Context(), caller)))
 	})
 }
 

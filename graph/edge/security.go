@@ -1,9 +1,8 @@
-package graph
+package edge
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,13 +10,9 @@ import (
 	"time"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
-)
 
-// Codes of requests refused at the HTTP level, before any GraphQL runs.
-const (
-	CodeCSRFBlocked     = "CSRF_BLOCKED"
-	CodePayloadTooLarge = "PAYLOAD_TOO_LARGE"
-	CodeRequestTimeout  = "REQUEST_TIMEOUT"
+	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/telemetry"
 )
 
 // PreflightHeaders are the headers that mark a request as sent by a script that was allowed
@@ -45,7 +40,7 @@ func preventCSRF(next http.Handler) http.Handler {
 				return
 			}
 		}
-		reject(w, r, http.StatusBadRequest, CodeCSRFBlocked, fmt.Sprintf(
+		reject(w, r, http.StatusBadRequest, graph.CodeCSRFBlocked, fmt.Sprintf(
 			"this request has been blocked as a potential cross-site request forgery: send a Content-Type other than %s, or a non-empty %s header",
 			strings.Join(simpleContentTypes, ", "), strings.Join(PreflightHeaders, " or ")))
 	})
@@ -135,11 +130,6 @@ func withDeadline(d time.Duration, next http.Handler) http.Handler {
 	})
 }
 
-// requestTimedOut tells an error that came of the request's own deadline passing.
-func requestTimedOut(ctx context.Context, err error) bool {
-	return errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded)
-}
-
 // LoopbackHostOnly answers only requests addressed to a loopback name (localhost,
 // 127.0.0.1, [::1], any port). A service that listens on loopback without authentication
 // trusts every local process; this keeps web pages out too, which could otherwise reach it
@@ -147,7 +137,7 @@ func requestTimedOut(ctx context.Context, err error) bool {
 func LoopbackHostOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !IsLoopbackHost(r.Host) {
-			reject(w, r, http.StatusForbidden, CodeForbidden,
+			reject(w, r, http.StatusForbidden, graph.CodeForbidden,
 				"this service listens on loopback without authentication and only answers requests addressed to localhost, 127.0.0.1 or [::1]")
 			return
 		}
@@ -170,8 +160,10 @@ func IsLoopbackHost(host string) bool {
 }
 
 // reject answers a request refused before GraphQL ran: one error with its code, no data,
-// in the media type the client accepts (application/json when it accepts neither).
+// in the media type the client accepts (application/json when it accepts neither). The
+// code goes to the access log from here, as no GraphQL response carries it.
 func reject(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	telemetry.RecordCodes(r.Context(), code)
 	media, ok := negotiateMediaType(r.Header.Values("Accept"))
 	if !ok {
 		media = mediaJSON

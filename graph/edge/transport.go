@@ -1,4 +1,4 @@
-package graph
+package edge
 
 import (
 	"bytes"
@@ -17,12 +17,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-)
 
-// CodeBadRequest marks a request that is not a well-formed GraphQL-over-HTTP request (a body
-// that is not a JSON object, a missing or non-string query, variables that are not a map):
-// nothing was parsed or executed.
-const CodeBadRequest = "BAD_REQUEST"
+	"github.com/kajabi-graphql/facade/graph"
+)
 
 // The two response media types of GraphQL over HTTP.
 const (
@@ -65,13 +62,13 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	ctx := r.Context()
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
-		writeRequestError(ctx, w, exec, mediaJSON, http.StatusMethodNotAllowed, CodeBadRequest,
+		writeRequestError(ctx, w, exec, mediaJSON, http.StatusMethodNotAllowed, graph.CodeBadRequest,
 			"method %s is not allowed: use GET for queries or POST", r.Method)
 		return
 	}
 	media, ok := negotiateMediaType(r.Header.Values("Accept"))
 	if !ok {
-		writeRequestError(ctx, w, exec, mediaJSON, http.StatusNotAcceptable, CodeBadRequest,
+		writeRequestError(ctx, w, exec, mediaJSON, http.StatusNotAcceptable, graph.CodeBadRequest,
 			"none of the accepted media types can be served: accept %s or %s", mediaGraphQLResponse, mediaJSON)
 		return
 	}
@@ -88,9 +85,9 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		params, status, msg = readPOST(r)
 	}
 	if params == nil {
-		code := CodeBadRequest
+		code := graph.CodeBadRequest
 		if status == http.StatusRequestEntityTooLarge {
-			code = CodePayloadTooLarge
+			code = graph.CodePayloadTooLarge
 		}
 		writeRequestError(ctx, w, exec, media, status, code, "%s", msg)
 		return
@@ -109,7 +106,7 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	}
 	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
 		w.Header().Set("Allow", http.MethodPost)
-		writeRequestError(ctx, w, exec, media, http.StatusMethodNotAllowed, CodeBadRequest,
+		writeRequestError(ctx, w, exec, media, http.StatusMethodNotAllowed, graph.CodeBadRequest,
 			"GET only runs queries: send a %s with POST", opCtx.Operation.Operation)
 		return
 	}

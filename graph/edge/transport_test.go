@@ -1,4 +1,4 @@
-package graph_test
+package edge_test
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/edge"
 	"github.com/kajabi-graphql/facade/kajabi/kajabitest"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
 )
@@ -28,7 +29,7 @@ func graphqlHTTP(t *testing.T, maxBody int64) string {
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 30})
 	// GraphQL over HTTP as the spec has it: CSRF prevention, which refuses GETs without a
 	// preflight header, has tests of its own (security_test.go).
-	h := graph.NewHandler(&graph.Resolver{Client: up.Client(t)}, graph.HandlerOptions{Introspection: true, MaxBodyBytes: maxBody, DisableCSRFPrevention: true})
+	h := edge.NewHandler(&graph.Resolver{Client: up.Client(t)}, edge.HandlerOptions{Introspection: true, MaxBodyBytes: maxBody, DisableCSRFPrevention: true})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL + "/graphql"

@@ -1,7 +1,8 @@
-package graph
+package edge
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"time"
 
@@ -13,9 +14,9 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/kajabi-graphql/facade/graph"
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/telemetry"
-	"github.com/kajabi-graphql/facade/kajabi"
 )
 
 // HandlerOptions tune the GraphQL endpoint.
@@ -29,9 +30,10 @@ type HandlerOptions struct {
 	// Cache shares sites, products and offers across requests of the same credential; nil
 	// turns sharing off.
 	Cache *loader.Cache
-	// Credentials, when set, gives each request its own Kajabi client (see Passthrough);
-	// otherwise every request uses the resolver's client.
-	Credentials func(*http.Request) (*kajabi.Client, string, error)
+	// Passthrough forwards each caller's own Kajabi token (Authorization: Bearer) through
+	// the resolver's client instead of the client's own credentials; a request without a
+	// token is refused with 401 (see authenticate).
+	Passthrough bool
 	// Telemetry, when set, gives every operation a span, metrics and the access log's error
 	// codes, and reports the loaders' batches and cache look-ups.
 	Telemetry *telemetry.T
@@ -39,8 +41,8 @@ type HandlerOptions struct {
 	// APIKeys, when set, admits only callers that present one of them (service mode):
 	// others get 401 UNAUTHENTICATED before anything runs.
 	APIKeys *APIKeys
-	// Limits bound what one request may ask for; nil means DefaultLimits.
-	Limits *Limits
+	// Limits bound what one request may ask for; nil means DefaultRequestLimits.
+	Limits *RequestLimits
 	// Timeout is the deadline of one GraphQL request, Kajabi calls included; 0 means none.
 	Timeout time.Duration
 	// FieldSuggestions keeps "Did you mean" hints in validation errors; they reveal the
@@ -57,22 +59,16 @@ type HandlerOptions struct {
 	CORSOrigins []string
 }
 
-// NewHandler builds the GraphQL-over-HTTP endpoint: POST with JSON and GET for queries,
-// with Kajabi errors presented as stable codes and panics contained.
-//
-// A request passes, in order: the body size bound, CORS, CSRF prevention, the API key
-// check, the deadline, its own loaders, then gqlgen: persisted query look-up, the query
-// size and token limits, parsing and validation, then the operation limits (allow-list,
-// introspection, depth, aliases, directives, strings, cost). Whatever refuses it answers
+// NewHandler builds the GraphQL-over-HTTP endpoint over r's resolvers: POST with JSON and
+// GET for queries, with Kajabi errors presented as stable codes and panics contained. The
+// order a request passes through is in the package comment; whatever refuses it answers
 // with a coded GraphQL error, and nothing before execution calls Kajabi.
-func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
-	limits := DefaultLimits
+func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
+	limits := DefaultRequestLimits
 	if opts.Limits != nil {
 		limits = *opts.Limits
 	}
-	cfg := Config{Resolvers: r}
-	setCostModel(&cfg.Complexity)
-	srv := handler.New(NewExecutableSchema(cfg))
+	srv := handler.New(graph.NewSchema(r))
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	// Not transport.GET/POST: they answer 422 to a document error under application/json
 	// and send "data": null with request errors; httpTransport follows GraphQL over HTTP.
@@ -87,8 +83,8 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	}
 	srv.Use(newPersistedQueries(opts.PersistedQueries, 1000))
 	srv.Use(&limitsExtension{limits: limits, introspection: opts.Introspection, allowlist: opts.Allowlist})
-	srv.SetErrorPresenter(errorPresenter(opts.FieldSuggestions))
-	srv.SetRecoverFunc(recoverPanic)
+	srv.SetErrorPresenter(graph.ErrorPresenter(opts.FieldSuggestions))
+	srv.SetRecoverFunc(graph.RecoverPanic)
 	srv.AroundOperations(nameOperation)
 	if opts.Telemetry != nil {
 		srv.Use(opts.Telemetry.GraphQL())
@@ -98,20 +94,39 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	if maxBody <= 0 {
 		maxBody = 1 << 20
 	}
-	loaders := loader.Config{Client: r.Client, Concurrency: opts.RequestConcurrency, Cache: opts.Cache, Credentials: opts.Credentials}
+	loaders := loader.Config{Concurrency: opts.RequestConcurrency, Cache: opts.Cache}
 	loaders.Observer = opts.Telemetry.LoaderObserver()
 	h := loader.Middleware(loaders, srv)
 	h = withDeadline(opts.Timeout, h)
-	h = authenticate(opts.APIKeys, opts.Credentials != nil, h)
+	h = authenticate(opts.APIKeys, opts.Passthrough, r.Client, h)
 	if !opts.DisableCSRFPrevention {
 		h = preventCSRF(h)
 	}
 	h = cors(opts.CORSOrigins, h)
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		req.Body = http.MaxBytesReader(w, req.Body, maxBody)
+		req.Body = limitBody(w, req, maxBody)
 		h.ServeHTTP(w, req)
 	})
 }
+
+// limitBody bounds what the handlers may read of a request body. A body whose
+// Content-Length is already over the bound reads as over it at once, so it is refused
+// with the same 413 PAYLOAD_TOO_LARGE without waiting for bytes that would be thrown
+// away. Connection: close matters: without it net/http reads up to 256 kB of the unread
+// body before it sends the answer, and waits for them.
+func limitBody(w http.ResponseWriter, req *http.Request, maxBody int64) io.ReadCloser {
+	if req.ContentLength > maxBody {
+		w.Header().Set("Connection", "close")
+		return declaredTooLarge{limit: maxBody}
+	}
+	return http.MaxBytesReader(w, req.Body, maxBody)
+}
+
+// declaredTooLarge is a body refused by its Content-Length: it fails as MaxBytesReader does.
+type declaredTooLarge struct{ limit int64 }
+
+func (b declaredTooLarge) Read([]byte) (int, error) { return 0, &http.MaxBytesError{Limit: b.limit} }
+func (declaredTooLarge) Close() error               { return nil }
 
 // nameOperation adds the operation's name to the request's logger, so the access log line
 // says which operation it was.

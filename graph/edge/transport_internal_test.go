@@ -1,4 +1,4 @@
-package graph
+package edge
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package graph
+package edge
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/kajabi-graphql/facade/graph"
 )
 
 // persistedQueries is Apollo's automatic persisted queries (gqlgen's extension): a client
@@ -48,13 +50,16 @@ func (p persistedQueries) MutateOperationParameters(ctx context.Context, params 
 	if p.apq == nil {
 		return &gqlerror.Error{
 			Message:    "PersistedQueryNotSupported",
-			Extensions: map[string]any{"code": CodePersistedQueryDisabled},
+			Extensions: map[string]any{"code": graph.CodePersistedQueryDisabled},
 		}
 	}
 	err := p.apq.MutateOperationParameters(ctx, params)
-	if err != nil && codeOf(err) == "" {
+	if err != nil && err.Extensions["code"] == nil {
 		// A malformed extension or a hash that does not match the query sent with it.
-		setExtensions(err, "code", CodeBadRequest)
+		if err.Extensions == nil {
+			err.Extensions = map[string]any{}
+		}
+		err.Extensions["code"] = graph.CodeBadRequest
 	}
 	return err
 }

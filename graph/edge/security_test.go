@@ -1,4 +1,4 @@
-package graph_test
+package edge_test
 
 import (
 	"crypto/sha256"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kajabi-graphql/facade/graph"
+	"github.com/kajabi-graphql/facade/graph/edge"
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/kajabi/kajabitest"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
@@ -41,9 +42,9 @@ func do(t *testing.T, method, target string, header map[string]string, body stri
 	return resp.StatusCode, resp.Header, out
 }
 
-func serve(t *testing.T, up *kajabitest.Upstream, opts graph.HandlerOptions) string {
+func serve(t *testing.T, up *kajabitest.Upstream, opts edge.HandlerOptions) string {
 	t.Helper()
-	srv := httptest.NewServer(graph.NewHandler(&graph.Resolver{Client: up.Client(t)}, opts))
+	srv := httptest.NewServer(edge.NewHandler(&graph.Resolver{Client: up.Client(t)}, opts))
 	t.Cleanup(srv.Close)
 	return srv.URL + "/graphql"
 }
@@ -52,7 +53,7 @@ func serve(t *testing.T, up *kajabitest.Upstream, opts graph.HandlerOptions) str
 // without a preflight (no Content-Type, or a simple one) needs a preflight header.
 func TestCSRFPrevention(t *testing.T) {
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 5})
-	endpoint := serve(t, up, graph.HandlerOptions{})
+	endpoint := serve(t, up, edge.HandlerOptions{})
 	get := endpoint + "?query=%7B__typename%7D"
 	body := `{"query":"{ __typename }"}`
 	tests := []struct {
@@ -88,7 +89,7 @@ func TestCSRFPrevention(t *testing.T) {
 		t.Errorf("%d Kajabi calls for __typename", n)
 	}
 
-	open := serve(t, up, graph.HandlerOptions{DisableCSRFPrevention: true})
+	open := serve(t, up, edge.HandlerOptions{DisableCSRFPrevention: true})
 	if status, _, got := do(t, "GET", open+"?query=%7B__typename%7D", nil, ""); status != 200 {
 		t.Errorf("GET with CSRF prevention off: %d %+v", status, got.Errors)
 	}
@@ -97,8 +98,8 @@ func TestCSRFPrevention(t *testing.T) {
 // TestCORS lets listed origins call cross-origin and gives others nothing to go on.
 func TestCORS(t *testing.T) {
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 5})
-	keys, _ := graph.NewAPIKeys([]string{"cors-test-key-0123456789"})
-	endpoint := serve(t, up, graph.HandlerOptions{CORSOrigins: []string{"https://app.example.com"}, APIKeys: keys})
+	keys, _ := edge.NewAPIKeys([]string{"cors-test-key-0123456789"})
+	endpoint := serve(t, up, edge.HandlerOptions{CORSOrigins: []string{"https://app.example.com"}, APIKeys: keys})
 	preflight := map[string]string{"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type, x-api-key"}
 
 	t.Run("preflight from an allowed origin", func(t *testing.T) {
@@ -138,7 +139,7 @@ func TestCORS(t *testing.T) {
 		}
 	})
 	t.Run("any origin", func(t *testing.T) {
-		anyOrigin := serve(t, up, graph.HandlerOptions{CORSOrigins: []string{"*"}})
+		anyOrigin := serve(t, up, edge.HandlerOptions{CORSOrigins: []string{"*"}})
 		h := map[string]string{"Origin": "https://somewhere.example", "Content-Type": "application/json"}
 		_, header, _ := do(t, "POST", anyOrigin, h, `{"query":"{ __typename }"}`)
 		if header.Get("Access-Control-Allow-Origin") != "*" {
@@ -146,7 +147,7 @@ func TestCORS(t *testing.T) {
 		}
 	})
 	t.Run("no origins configured", func(t *testing.T) {
-		none := serve(t, up, graph.HandlerOptions{})
+		none := serve(t, up, edge.HandlerOptions{})
 		h := map[string]string{"Origin": "https://app.example.com", "Content-Type": "application/json"}
 		_, header, _ := do(t, "POST", none, h, `{"query":"{ __typename }"}`)
 		if header.Get("Access-Control-Allow-Origin") != "" {
@@ -165,19 +166,19 @@ func TestPersistedQueriesKeptPerCaller(t *testing.T) {
 	byHash := `{` + ext + `}`
 
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 20, AccessTokens: []string{"token-alice", "token-bob"}})
-	keys, err := graph.NewAPIKeys([]string{"key-of-alice-0123456789", "key-of-bob-0123456789"})
+	keys, err := edge.NewAPIKeys([]string{"key-of-alice-0123456789", "key-of-bob-0123456789"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	modes := []struct {
 		name         string
-		opts         graph.HandlerOptions
+		opts         edge.HandlerOptions
 		alice, bob   map[string]string
 		wantBobCalls bool
 	}{
-		{"service", graph.HandlerOptions{APIKeys: keys, PersistedQueries: true},
+		{"service", edge.HandlerOptions{APIKeys: keys, PersistedQueries: true},
 			map[string]string{"X-API-Key": "key-of-alice-0123456789"}, map[string]string{"Authorization": "Bearer key-of-bob-0123456789"}, false},
-		{"passthrough", graph.HandlerOptions{Credentials: graph.Passthrough(up.Client(t)), Cache: loader.NewCache(time.Minute, 100), PersistedQueries: true},
+		{"passthrough", edge.HandlerOptions{Passthrough: true, Cache: loader.NewCache(time.Minute, 100), PersistedQueries: true},
 			map[string]string{"Authorization": "Bearer token-alice"}, map[string]string{"Authorization": "Bearer token-bob"}, false},
 	}
 	for _, m := range modes {
@@ -220,7 +221,7 @@ func TestPersistedQueriesKeptPerCaller(t *testing.T) {
 	}
 
 	t.Run("off", func(t *testing.T) {
-		endpoint := serve(t, up, graph.HandlerOptions{})
+		endpoint := serve(t, up, edge.HandlerOptions{})
 		status, _, got := do(t, "POST", endpoint, map[string]string{"Content-Type": "application/json"}, byHash)
 		if status != 200 || got.code() != graph.CodePersistedQueryDisabled {
 			t.Errorf("got %d %+v, want PERSISTED_QUERY_NOT_SUPPORTED", status, got.Errors)
@@ -237,7 +238,7 @@ func mustJSON(v any) string {
 // soon after the deadline, while one Kajabi call's own timeout stays UPSTREAM_UNAVAILABLE.
 func TestRequestTimeout(t *testing.T) {
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 5, Latency: 2 * time.Second})
-	endpoint := serve(t, up, graph.HandlerOptions{Timeout: 200 * time.Millisecond})
+	endpoint := serve(t, up, edge.HandlerOptions{Timeout: 200 * time.Millisecond})
 	start := time.Now()
 	status, _, got := do(t, "POST", endpoint, map[string]string{"Content-Type": "application/json"}, `{"query":"{ customers { totalCount } }"}`)
 	took := time.Since(start)
@@ -267,15 +268,15 @@ query Sites { sites { id title } }`,
 		}
 	}
 	for name := range files {
-		if _, err := graph.LoadOperationAllowlist(filepath.Join(dir, name)); err != nil {
+		if _, err := edge.LoadOperationAllowlist(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, err := graph.NewOperationAllowlist(`query Old { customers { nodes { fullName } } }`); err == nil {
+	if _, err := edge.NewOperationAllowlist(`query Old { customers { nodes { fullName } } }`); err == nil {
 		t.Error("an operation that does not validate was accepted into the allow-list")
 	}
 
-	allow, err := graph.LoadOperationAllowlist(filepath.Join(dir, "ops.graphql"))
+	allow, err := edge.LoadOperationAllowlist(filepath.Join(dir, "ops.graphql"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +298,7 @@ query Sites { sites { id title } }`,
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			endpoint := serve(t, up, graph.HandlerOptions{Allowlist: allow, Introspection: tt.introspection})
+			endpoint := serve(t, up, edge.HandlerOptions{Allowlist: allow, Introspection: tt.introspection})
 			up.Reset()
 			body := mustJSON(map[string]any{"query": tt.query, "operationName": tt.operation})
 			_, _, got := do(t, "POST", endpoint, map[string]string{"Content-Type": "application/json"}, body)
@@ -339,8 +340,8 @@ func TestCostModel(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
 			for _, limit := range []int{tt.cost, tt.cost - 1} {
-				limits := graph.Limits{MaxComplexity: limit}
-				endpoint := serve(t, up, graph.HandlerOptions{Limits: &limits})
+				limits := edge.RequestLimits{MaxComplexity: limit}
+				endpoint := serve(t, up, edge.HandlerOptions{Limits: &limits})
 				_, _, got := do(t, "POST", endpoint, map[string]string{"Content-Type": "application/json"}, `{"query":`+mustJSON(tt.query)+`}`)
 				tooComplex := got.code() == graph.CodeQueryTooComplex
 				if tooComplex != (limit < tt.cost) {
@@ -355,7 +356,7 @@ func TestCostModel(t *testing.T) {
 // and a full page of 100 customers with the README's relations pass the default limits.
 func TestDefaultLimitsAdmitTheProduct(t *testing.T) {
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 120})
-	endpoint := serve(t, up, graph.HandlerOptions{Introspection: true})
+	endpoint := serve(t, up, edge.HandlerOptions{Introspection: true})
 	queries := []string{
 		introspectionQuery,
 		`query RecentCustomers { customers(filter: { netRevenueGreaterThan: "100", subscribed: true }, sort: { field: NET_REVENUE, direction: DESC }, first: 100) {
@@ -405,7 +406,7 @@ fragment TypeRef on __Type {
 // TestAPIKeys: keys are checked whole, with either header, and bad key lists are refused.
 func TestAPIKeys(t *testing.T) {
 	for _, bad := range [][]string{nil, {"short"}, {"same-key-0123456789", "same-key-0123456789"}} {
-		if _, err := graph.NewAPIKeys(bad); err == nil {
+		if _, err := edge.NewAPIKeys(bad); err == nil {
 			t.Errorf("NewAPIKeys(%q) accepted", bad)
 		}
 	}
@@ -413,12 +414,12 @@ func TestAPIKeys(t *testing.T) {
 	if err := os.WriteFile(file, []byte("# keys of the apps\nkey-from-file-0123456789\n\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := graph.ParseAPIKeys(" key-from-env-0123456789 , ", file)
+	keys, err := edge.ParseAPIKeys(" key-from-env-0123456789 , ", file)
 	if err != nil || keys.Len() != 2 {
 		t.Fatalf("ParseAPIKeys: %v, %v", keys, err)
 	}
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 5})
-	endpoint := serve(t, up, graph.HandlerOptions{APIKeys: keys})
+	endpoint := serve(t, up, edge.HandlerOptions{APIKeys: keys})
 	tests := []struct {
 		header map[string]string
 		status int

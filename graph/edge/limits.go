@@ -1,4 +1,4 @@
-package graph
+package edge
 
 import (
 	"context"
@@ -12,28 +12,14 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/kajabi-graphql/facade/graph/model"
-	"github.com/kajabi-graphql/facade/kajabi"
+	"github.com/kajabi-graphql/facade/graph"
 )
 
-// Codes of requests refused for what they would cost. Each comes before any Kajabi call.
-const (
-	CodeQueryTooLarge          = "QUERY_TOO_LARGE"
-	CodeTooManyTokens          = "TOO_MANY_TOKENS"
-	CodeQueryTooDeep           = "QUERY_TOO_DEEP"
-	CodeTooManyAliases         = "TOO_MANY_ALIASES"
-	CodeTooManyDirectives      = "TOO_MANY_DIRECTIVES"
-	CodeQueryTooComplex        = "QUERY_TOO_COMPLEX"
-	CodeIntrospectionDisabled  = "INTROSPECTION_DISABLED"
-	CodeOperationNotAllowed    = "OPERATION_NOT_ALLOWED"
-	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
-	CodePersistedQueryDisabled = "PERSISTED_QUERY_NOT_SUPPORTED"
-)
-
-// Limits bound what one GraphQL request may ask for. All are checked after the document
-// parses and validates and before anything runs, so a refused request costs Kajabi nothing.
-// A zero field turns its limit off.
-type Limits struct {
+// RequestLimits bound what one GraphQL request may ask for (kajabi.Limits, by contrast,
+// bound what the service asks of Kajabi). All are checked after the document parses and
+// validates and before anything runs, so a refused request costs Kajabi nothing. A zero
+// field turns its limit off.
+type RequestLimits struct {
 	// MaxQueryBytes bounds the length of the query text (GraphQL Armor's character limit).
 	MaxQueryBytes int
 	// MaxTokens bounds the lexical tokens of the document; the parser stops at the limit.
@@ -48,14 +34,14 @@ type Limits struct {
 	// MaxStringBytes bounds any one string in the arguments, literal or variable; longer
 	// strings are refused as BAD_USER_INPUT before they reach a Kajabi URL.
 	MaxStringBytes int
-	// MaxComplexity bounds the operation's cost (see setCostModel).
+	// MaxComplexity bounds the operation's cost (see graph.NewSchema for the cost model).
 	MaxComplexity int
 }
 
-// DefaultLimits are generous for every query the schema is meant for (the deepest useful
-// one, customers → edges → node → offers → products → site → title, is 7 deep) and tight
-// for abuse. GraphQL Armor's defaults are the floor they were chosen from.
-var DefaultLimits = Limits{
+// DefaultRequestLimits are generous for every query the schema is meant for (the deepest
+// useful one, customers → edges → node → offers → products → site → title, is 7 deep) and
+// tight for abuse. GraphQL Armor's defaults are the floor they were chosen from.
+var DefaultRequestLimits = RequestLimits{
 	MaxQueryBytes:  15000,
 	MaxTokens:      2000,
 	MaxDepth:       10,
@@ -65,70 +51,7 @@ var DefaultLimits = Limits{
 	MaxComplexity:  5000,
 }
 
-// The cost model: what a field costs, so that page size and relations count.
-const (
-	costRelation    = 2   // a to-one relation: may be one Kajabi call per row
-	costListFactor  = 5   // rows assumed in a relation list (a customer's products, offers)
-	costCatalogRows = 100 // rows assumed in a site's product or offer list
-	costSitesRows   = 10  // sites assumed in the account
-)
-
-// setCostModel sets the complexity of every field whose cost is not just 1 + its children:
-//
-//   - customers: 1 + page size × the children (page size is first, page.size or 20), so
-//     the price of a selection is paid per row;
-//   - a to-one relation (contact, site) and a look-up by id: 2 + the children;
-//   - a relation list (Customer.products, Customer.offers, Offer.products): 2 + 5 × the
-//     children;
-//   - a site's products or offers: 1 + 100 × the children; sites: 1 + 10 × the children;
-//   - _entities: 1 + one per representation × the children.
-//
-// Every other field costs 1, plus its children. The README's example query (a few fields of
-// each relation per customer) costs 49 a row: 246 for its 5 customers, 4901 for 100, just
-// under the default limit of 5000.
-func setCostModel(c *ComplexityRoot) {
-	relation := func(child int) int { return costRelation + child }
-	list := func(child int) int { return costRelation + mul(costListFactor, child) }
-	lookup := func(child int, _ string) int { return costRelation + child }
-	catalog := func(child int, _ *string) int { return 1 + mul(costCatalogRows, child) }
-
-	c.Query.Customers = func(child int, _ *kajabi.CustomerFilter, _ *model.CustomerSort, page *model.PageInput, first *int, _ *string) int {
-		return 1 + mul(pageSize(page, first), child)
-	}
-	c.Query.Customer, c.Query.Contact, c.Query.Site, c.Query.Product, c.Query.Offer = lookup, lookup, lookup, lookup, lookup
-	c.Query.Products, c.Query.Offers = catalog, catalog
-	c.Query.Sites = func(child int) int { return 1 + mul(costSitesRows, child) }
-	c.Query.__resolve_entities = func(child int, reps []map[string]any) int { return 1 + mul(max(1, len(reps)), child) }
-
-	c.Customer.Contact, c.Customer.Site = relation, relation
-	c.Contact.Site, c.Product.Site, c.Offer.Site = relation, relation, relation
-	c.Customer.Products, c.Customer.Offers, c.Offer.Products = list, list, list
-}
-
-// pageSize is the rows a customers page will hold, clamped to what the resolver accepts:
-// a size out of range is the resolver's BAD_USER_INPUT to report, not a cost.
-func pageSize(page *model.PageInput, first *int) int {
-	n := defaultPageSize
-	switch {
-	case first != nil:
-		n = *first
-	case page != nil && page.Size != nil:
-		n = *page.Size
-	}
-	return min(max(n, 1), maxPageSize)
-}
-
-// mul multiplies without overflowing: a cost past math.MaxInt is as refused as MaxInt.
-func mul(a, b int) int {
-	if a <= 0 || b <= 0 {
-		return 0
-	}
-	if a > math.MaxInt/b {
-		return math.MaxInt
-	}
-	return a * b
-}
-
+// add adds without overflowing: a count past math.MaxInt is as refused as MaxInt.
 func add(a, b int) int {
 	if a > math.MaxInt-b {
 		return math.MaxInt
@@ -136,10 +59,10 @@ func add(a, b int) int {
 	return a + b
 }
 
-// limitsExtension enforces Limits (but MaxTokens, which is the parser's), the operation
-// allow-list and disabled introspection, in gqlgen's two hooks before execution.
+// limitsExtension enforces RequestLimits (but MaxTokens, which is the parser's), the
+// operation allow-list and disabled introspection, in gqlgen's two hooks before execution.
 type limitsExtension struct {
-	limits        Limits
+	limits        RequestLimits
 	introspection bool
 	allowlist     *OperationAllowlist
 	es            graphql.ExecutableSchema
@@ -162,7 +85,7 @@ func (l *limitsExtension) Validate(es graphql.ExecutableSchema) error {
 // the persisted-query extension, so a query looked up by hash is measured too.
 func (l *limitsExtension) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
 	if limit := l.limits.MaxQueryBytes; limit > 0 && len(p.Query) > limit {
-		return limitError(CodeQueryTooLarge, len(p.Query), limit,
+		return limitError(graph.CodeQueryTooLarge, len(p.Query), limit,
 			"the query is %d bytes long, over the limit of %d", len(p.Query), limit)
 	}
 	return nil
@@ -172,31 +95,31 @@ func (l *limitsExtension) MutateOperationParameters(_ context.Context, p *graphq
 func (l *limitsExtension) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
 	op := opCtx.Operation
 	m := measure(opCtx.Doc, op)
-	if l.allowlist != nil && !l.allowlist.allows(opCtx.Doc, op, l.introspection) {
+	if l.allowlist != nil && !l.allowlist.allows(opCtx.Doc, op, m.used, l.introspection) {
 		name := op.Name
 		if name == "" {
 			name = "(anonymous)"
 		}
 		return &gqlerror.Error{
 			Message:    fmt.Sprintf("operation %s is not on this service's list of allowed operations", name),
-			Extensions: map[string]any{"code": CodeOperationNotAllowed},
+			Extensions: map[string]any{"code": graph.CodeOperationNotAllowed},
 		}
 	}
 	if m.introspection && !l.introspection {
 		return &gqlerror.Error{
 			Message:    "introspection is disabled on this service: __schema, __type and _service cannot be queried",
-			Extensions: map[string]any{"code": CodeIntrospectionDisabled},
+			Extensions: map[string]any{"code": graph.CodeIntrospectionDisabled},
 		}
 	}
 	lim := l.limits
 	if lim.MaxDepth > 0 && m.depth > lim.MaxDepth {
-		return limitError(CodeQueryTooDeep, m.depth, lim.MaxDepth, "the query nests %d fields deep, over the limit of %d", m.depth, lim.MaxDepth)
+		return limitError(graph.CodeQueryTooDeep, m.depth, lim.MaxDepth, "the query nests %d fields deep, over the limit of %d", m.depth, lim.MaxDepth)
 	}
 	if lim.MaxAliases > 0 && m.aliases > lim.MaxAliases {
-		return limitError(CodeTooManyAliases, m.aliases, lim.MaxAliases, "the query has %d aliases, over the limit of %d", m.aliases, lim.MaxAliases)
+		return limitError(graph.CodeTooManyAliases, m.aliases, lim.MaxAliases, "the query has %d aliases, over the limit of %d", m.aliases, lim.MaxAliases)
 	}
 	if lim.MaxDirectives > 0 && m.directives > lim.MaxDirectives {
-		return limitError(CodeTooManyDirectives, m.directives, lim.MaxDirectives, "the query uses %d directives, over the limit of %d", m.directives, lim.MaxDirectives)
+		return limitError(graph.CodeTooManyDirectives, m.directives, lim.MaxDirectives, "the query uses %d directives, over the limit of %d", m.directives, lim.MaxDirectives)
 	}
 	if err := checkStrings(m.literals, opCtx.Variables, lim.MaxStringBytes); err != nil {
 		return err
@@ -210,7 +133,7 @@ func (l *limitsExtension) MutateOperationContext(ctx context.Context, opCtx *gra
 			cost = complexity.Calculate(ctx, l.es, op, opCtx.Variables)
 		}
 		if cost > lim.MaxComplexity {
-			return limitError(CodeQueryTooComplex, cost, lim.MaxComplexity,
+			return limitError(graph.CodeQueryTooComplex, cost, lim.MaxComplexity,
 				"the query costs %d, over the limit of %d: ask for fewer rows (first, page.size) or fewer relations", cost, lim.MaxComplexity)
 		}
 		zerolog.Ctx(ctx).UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Int("cost", cost) })
@@ -233,6 +156,8 @@ type shape struct {
 	fields        int
 	introspection bool
 	literals      []literal
+	// used are the fragment definitions the operation reaches, each once, in the order found.
+	used []*ast.FragmentDefinition
 }
 
 // literal is a string value written in the document, with the argument path it sits at.
@@ -315,6 +240,7 @@ func (m *measurer) fragment(name string) fragmentShape {
 	if def == nil {
 		return *f
 	}
+	m.used = append(m.used, def)
 	m.directives += len(def.Directives)
 	m.directiveValues(def.Directives)
 	f.depth, f.fields, f.introspection = m.selectionSet(def.SelectionSet)
@@ -389,12 +315,12 @@ func checkString(path, s string, limit int) *gqlerror.Error {
 	case limit > 0 && len(s) > limit:
 		return &gqlerror.Error{
 			Message:    fmt.Sprintf("%s is a string of %d bytes, over the limit of %d", path, len(s), limit),
-			Extensions: map[string]any{"code": CodeBadUserInput, "field": path, "limit": limit},
+			Extensions: map[string]any{"code": graph.CodeBadUserInput, "field": path, "limit": limit},
 		}
 	case strings.IndexByte(s, 0) >= 0:
 		return &gqlerror.Error{
 			Message:    path + " contains a NUL character",
-			Extensions: map[string]any{"code": CodeBadUserInput, "field": path},
+			Extensions: map[string]any{"code": graph.CodeBadUserInput, "field": path},
 		}
 	}
 	return nil
