@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 
@@ -50,6 +52,7 @@ type config struct {
 	KajabiBurst        int
 	KajabiRetries      int
 	CacheTTL           time.Duration
+	StaleIfError       time.Duration
 
 	// The fleet: replicas that share one Kajabi budget, cache and persisted queries on Redis.
 	RedisURL     string
@@ -127,6 +130,7 @@ func (c *config) settings() []setting {
 		{"KAJABI_BURST", "kajabi-burst", "KAJABI_MAX_RPS", "calls that may start at once after a quiet spell; keep KAJABI_MAX_RPS + KAJABI_BURST within Kajabi's calls a second", derived{integer(&c.KajabiBurst)}},
 		{"KAJABI_RETRIES", "kajabi-retries", strconv.Itoa(kajabi.DefaultRetryPolicy.MaxAttempts), "attempts per Kajabi read on 429, 502-504 and connection errors; 1 turns retries off", integer(&c.KajabiRetries)},
 		{"REQUEST_CONCURRENCY", "request-concurrency", "64", "Kajabi calls one GraphQL request may have in flight", integer(&c.RequestConcurrency)},
+		{"STALE_IF_ERROR", "stale-if-error", "1h", "how long past CACHE_TTL sites, products and offers may still answer, marked in extensions.stale, while Kajabi fails; 0 never", duration(&c.StaleIfError)},
 		{"REDIS_URL", "redis-url", "", "redis://host:port/db (or rediss://): replicas share KAJABI_MAX_RPS per account, 429 pauses, the cache and persisted queries on it; unset keeps everything in process", str(&c.RedisURL)},
 		{"REDIS_TIMEOUT", "redis-timeout", "100ms", "bound on every Redis call; a failed one switches the replica to its local fallbacks until Redis answers again", duration(&c.RedisTimeout)},
 		{"FLEET_SIZE", "fleet-size", "3", "replicas sharing the budget; while Redis is away each keeps KAJABI_MAX_RPS / FLEET_SIZE", integer(&c.FleetSize)},
@@ -523,12 +527,20 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 	}
 
 	var cache *loader.Cache
+	var queries graphql.Cache[string] // nil: the edge keeps persisted queries in process
+	if shared != nil {
+		queries = shared.Queries(lru.New[string](1000), 24*time.Hour)
+	}
 	if cfg.CacheTTL > 0 {
-		cache = loader.NewCache(cfg.CacheTTL, 0)
+		opts := []loader.CacheOption{loader.StaleIfError(cfg.StaleIfError)}
+		if shared != nil {
+			opts = append(opts, loader.SharedIn(shared))
+		}
+		cache = loader.NewCache(cfg.CacheTTL, 0, opts...)
 	}
 	resolver := &graph.Resolver{Client: client, DefaultSiteID: cfg.KajabiSiteID}
 	opts := cfg.HandlerOptions
-	opts.Cache, opts.Telemetry, opts.Passthrough = cache, tel, cfg.AuthMode == authPassthrough
+	opts.Cache, opts.QueryStore, opts.Telemetry, opts.Passthrough = cache, queries, tel, cfg.AuthMode == authPassthrough
 	opts.Limits, opts.Timeout, opts.DisableCSRFPrevention = &cfg.Limits, cfg.RequestTimeout, !cfg.CSRFPrevention
 	mux.Handle("/graphql", edge.NewHandler(resolver, opts))
 	if cfg.GraphiQL {

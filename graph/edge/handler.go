@@ -50,6 +50,9 @@ type HandlerOptions struct {
 	FieldSuggestions bool
 	// PersistedQueries turns on automatic persisted queries, kept per caller.
 	PersistedQueries bool
+	// QueryStore keeps persisted queries; nil means 1000 in this process. A fleet passes
+	// one on Redis, so a query registered on one replica runs by hash on every other.
+	QueryStore graphql.Cache[string]
 	// Allowlist, when set, refuses every operation that is not on it.
 	Allowlist *OperationAllowlist
 	// DisableCSRFPrevention lets GETs and simple-content-type requests through without a
@@ -81,11 +84,16 @@ func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(newPersistedQueries(opts.PersistedQueries, 1000))
+	queries := opts.QueryStore
+	if queries == nil {
+		queries = lru.New[string](1000)
+	}
+	srv.Use(newPersistedQueries(opts.PersistedQueries, queries))
 	srv.Use(&limitsExtension{limits: limits, introspection: opts.Introspection, allowlist: opts.Allowlist})
 	srv.SetErrorPresenter(graph.ErrorPresenter(opts.FieldSuggestions))
 	srv.SetRecoverFunc(graph.RecoverPanic)
 	srv.AroundOperations(nameOperation)
+	srv.AroundResponses(markStale)
 	if opts.Telemetry != nil {
 		srv.Use(opts.Telemetry.GraphQL())
 	}
@@ -127,6 +135,22 @@ type declaredTooLarge struct{ limit int64 }
 
 func (b declaredTooLarge) Read([]byte) (int, error) { return 0, &http.MaxBytesError{Limit: b.limit} }
 func (declaredTooLarge) Close() error               { return nil }
+
+// markStale tells the caller which parts of the answer came from cache past their TTL
+// because Kajabi failed (loader.StaleIfError): extensions.stale lists them with their age.
+func markStale(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil {
+		return nil
+	}
+	if stale := loader.For(ctx).Stale(); len(stale) > 0 {
+		if resp.Extensions == nil {
+			resp.Extensions = map[string]any{}
+		}
+		resp.Extensions["stale"] = stale
+	}
+	return resp
+}
 
 // nameOperation adds the operation's name to the request's logger, so the access log line
 // says which operation it was.

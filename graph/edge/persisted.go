@@ -5,7 +5,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/kajabi-graphql/facade/graph"
@@ -25,12 +24,12 @@ var _ interface {
 	graphql.OperationParameterMutator
 } = persistedQueries{}
 
-func newPersistedQueries(on bool, entries int) persistedQueries {
+func newPersistedQueries(on bool, store graphql.Cache[string]) persistedQueries {
 	if !on {
 		return persistedQueries{}
 	}
 	return persistedQueries{apq: &extension.AutomaticPersistedQuery{
-		Cache: partitionedCache[string]{lru.New[string](entries)},
+		Cache: partitionedCache[string]{store},
 	}}
 }
 

@@ -136,7 +136,7 @@ func (c *catalog[T]) prefetch(ctx context.Context, siteID string) {
 	}
 	go func() {
 		if first, err := listPage(ctx, c.l, c.listKey(siteID), 1, c.lister(siteID)); err == nil {
-			c.remember(first.items)
+			c.remember(first.Items)
 		}
 	}()
 }
@@ -215,8 +215,8 @@ func (c *catalog[T]) readFromList(ctx context.Context, siteID string, ids []stri
 	if err != nil {
 		return // the GETs that follow report the error per id
 	}
-	c.remember(first.items)
-	if _, missing = c.known(ids); len(missing) == 0 || first.pages-1 > len(missing) {
+	c.remember(first.Items)
+	if _, missing = c.known(ids); len(missing) == 0 || first.Pages-1 > len(missing) {
 		return
 	}
 	if rest, err := restOfList(ctx, c.l, key, first, list); err == nil {

@@ -14,6 +14,7 @@ package loader
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,6 +46,7 @@ type Loaders struct {
 
 	memoMu sync.Mutex
 	memo   map[string]*call
+	stale  []StaleAnswer
 
 	contacts         *dataloader.Loader[string, *kajabi.Contact]
 	customers        *dataloader.Loader[string, *kajabi.Customer]
@@ -154,13 +156,20 @@ func callOnce[T any](ctx context.Context, l *Loaders, key string, shared bool, f
 	}
 
 	defer close(c.done)
+	var (
+		stale    T
+		staleAge time.Duration
+		haveOld  bool
+	)
 	if shared && l.cache != nil {
-		v, hit := l.cache.get(l.identity, key)
-		l.observer.cacheLookup(hit)
-		if hit {
+		v, age, hit := cached[T](ctx, l.cache, l.identity, key)
+		fresh := hit && age < l.cache.ttl
+		l.observer.cacheLookup(fresh)
+		if fresh {
 			c.val = v
-			return v.(T), nil
+			return v, nil
 		}
+		stale, staleAge, haveOld = v, age, hit
 	}
 	select {
 	case l.slots <- struct{}{}:
@@ -171,11 +180,36 @@ func callOnce[T any](ctx context.Context, l *Loaders, key string, shared bool, f
 	}
 	v, err := fn(ctx)
 	<-l.slots
+	if err != nil && haveOld && kajabiFailed(err) {
+		l.noteStale(key, staleAge)
+		c.val = stale
+		return stale, nil
+	}
 	c.val, c.err = v, err
 	if err == nil && shared && l.cache != nil {
-		l.cache.set(l.identity, key, v)
+		store(ctx, l.cache, l.identity, key, v)
 	}
 	return v, err
+}
+
+// StaleAnswer names a cached answer served past its TTL because Kajabi failed.
+type StaleAnswer struct {
+	Resource   string `json:"resource"`
+	AgeSeconds int    `json:"ageSeconds"`
+}
+
+func (l *Loaders) noteStale(key string, age time.Duration) {
+	l.memoMu.Lock()
+	defer l.memoMu.Unlock()
+	l.stale = append(l.stale, StaleAnswer{Resource: key, AgeSeconds: int(age.Seconds())})
+}
+
+// Stale lists what this request was answered from cache past its TTL, because Kajabi
+// failed; the edge marks the response with it.
+func (l *Loaders) Stale() []StaleAnswer {
+	l.memoMu.Lock()
+	defer l.memoMu.Unlock()
+	return slices.Clone(l.stale)
 }
 
 // asked reports whether this request has already made, or is making, the call for key.

@@ -50,10 +50,11 @@ func fullPage(page int) kajabi.ListOptions {
 	return kajabi.ListOptions{Page: page, PageSize: pageSize}
 }
 
-// page is one page of a list and how many pages the list has.
+// page is one page of a list and how many pages the list has. Exported fields: the
+// fleet's shared cache carries it as gob.
 type page[T any] struct {
-	items []T
-	pages int
+	Items []T
+	Pages int
 }
 
 type listFunc[T any] func(ctx context.Context, page int) ([]T, *kajabi.Response, error)
@@ -66,7 +67,7 @@ func listPage[T any](ctx context.Context, l *Loaders, key string, n int, list li
 			return page[T]{}, err
 		}
 		pages := max(resp.Meta.TotalPages, resp.LastPage, n)
-		return page[T]{items: items, pages: pages}, nil
+		return page[T]{Items: items, Pages: pages}, nil
 	})
 }
 
@@ -84,17 +85,17 @@ func listAll[T any](ctx context.Context, l *Loaders, key string, list listFunc[T
 
 // restOfList reads pages 2..n of a list whose first page is known, at once, in order.
 func restOfList[T any](ctx context.Context, l *Loaders, key string, first page[T], list listFunc[T]) ([]T, error) {
-	rest := make([]page[T], first.pages-1)
+	rest := make([]page[T], first.Pages-1)
 	errs := make([]error, len(rest))
 	each(len(rest), func(i int) {
 		rest[i], errs[i] = listPage(ctx, l, key, i+2, list)
 	})
-	all := first.items
+	all := first.Items
 	for i, p := range rest {
 		if errs[i] != nil {
 			return nil, errs[i]
 		}
-		all = append(all, p.items...)
+		all = append(all, p.Items...)
 	}
 	return all, nil
 }
