@@ -12,6 +12,8 @@ import (
 
 	"github.com/kajabi-graphql/facade/graph"
 	"github.com/kajabi-graphql/facade/graph/edge"
+	"github.com/kajabi-graphql/facade/graph/fleet"
+	"github.com/kajabi-graphql/facade/graph/fleet/fleettest"
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/kajabi"
 	"github.com/kajabi-graphql/facade/kajabi/kajabitest"
@@ -115,6 +117,53 @@ func BenchmarkHandler(b *testing.B) {
 	for _, q := range benchQueries {
 		body, _ := json.Marshal(map[string]string{"query": q.query})
 		b.Run(q.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"errors"`)) {
+					b.Fatalf("status %d: %s", w.Code, w.Body.Bytes())
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkListWithFleet is workload (a) through the handler with the client paced in
+// process and by the fleet's pacer on a loopback Redis, side by side, with a budget no
+// request waits for: what REDIS_URL costs a list request (two Redis round trips a Kajabi
+// call: the pause look-up and the turn).
+//
+//	go test ./graph -run '^$' -bench ListWithFleet -benchmem
+func BenchmarkListWithFleet(b *testing.B) {
+	sb := sandbox.New(sandbox.Options{Customers: 1000})
+	up := httptest.NewServer(sb)
+	b.Cleanup(up.Close)
+	redis := fleettest.Start(b)
+	store, err := fleet.Open(context.Background(), fleet.Options{URL: redis.URL, Timeout: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = store.Close() })
+	const rate, burst = 1e9, 1 << 30
+	body, _ := json.Marshal(map[string]string{"query": benchQueries[0].query})
+	for _, tt := range []struct {
+		name  string
+		pacer kajabi.Pacer
+	}{
+		{"in-process", kajabi.NewPacer(rate, burst)},
+		{"redis", store.Pacer(rate, burst, kajabi.NewPacer(rate, burst))},
+	} {
+		client, err := kajabi.NewClient(kajabi.WithBaseURL(up.URL),
+			kajabi.WithClientCredentials(sandbox.ClientID, sandbox.ClientSecret),
+			kajabi.WithLimits(kajabi.Limits{}), kajabi.WithPacer(tt.pacer))
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := edge.NewHandler(&graph.Resolver{Client: client}, edge.HandlerOptions{})
+		b.Run(tt.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
