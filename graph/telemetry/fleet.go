@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,17 +17,16 @@ func (t *T) FleetObserver() func(shared bool) {
 	changes := prometheus.NewCounter(prometheus.CounterOpts{Name: "fleet_redis_state_changes_total",
 		Help: "Switches between shared (Redis) and local mode."})
 	t.registry.MustRegister(shared, changes)
-	first := true
+	var reported atomic.Bool // the first report is the starting state, not a change
 	return func(s bool) {
 		if s {
 			shared.Set(1)
 		} else {
 			shared.Set(0)
 		}
-		if !first {
+		if reported.Swap(true) {
 			changes.Inc()
 		}
-		first = false
 	}
 }
 
