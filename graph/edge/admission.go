@@ -21,7 +21,9 @@ import (
 //
 //   - at most Inflight GraphQL requests run at once, and at most Queued wait (up to
 //     QueueTimeout, within the request's deadline) for one of their places; beyond that a
-//     request is refused at once with 503 OVERLOADED and Retry-After. This is what
+//     request is refused at once with 503 OVERLOADED and Retry-After. No caller holds
+//     more than three quarters of Inflight, running and waiting together, so another
+//     caller always finds a place to run without queueing behind it. This is what
 //     bounds memory: each running request holds at most one body (MaxBodyBytes) and its
 //     answer. Health, readiness, status and metrics are other routes and never wait here.
 //   - a request that passed the limits is weighed against the Kajabi rate budget before
@@ -48,6 +50,10 @@ type admission struct {
 	slots   chan struct{} // nil: no bound
 	queue   chan struct{} // places to wait in
 	timeout time.Duration
+	share   int // the most places, running or waiting, one caller may hold
+
+	heldMu sync.Mutex
+	held   map[string]int // places held per caller
 
 	mu    sync.Mutex // held while a request is weighed, so concurrent arrivals see each other
 	owing map[*ticket]struct{}
@@ -69,13 +75,14 @@ func (t *ticket) owed() int {
 type ticketKey struct{}
 
 func newAdmission(a Admission) *admission {
-	ad := &admission{timeout: a.QueueTimeout, owing: map[*ticket]struct{}{}}
+	ad := &admission{timeout: a.QueueTimeout, owing: map[*ticket]struct{}{}, held: map[string]int{}}
 	if ad.timeout <= 0 {
 		ad.timeout = time.Second
 	}
 	if a.Inflight > 0 {
 		ad.slots = make(chan struct{}, a.Inflight)
 		ad.queue = make(chan struct{}, max(a.Queued, 0))
+		ad.share = max(1, a.Inflight*3/4)
 	}
 	return ad
 }
@@ -88,18 +95,45 @@ func (a *admission) limit(next http.Handler) http.Handler {
 			return
 		}
 		if a.slots != nil {
-			if !a.enter(r.Context()) {
+			caller := callerOf(r.Context())
+			admitted := a.hold(caller)
+			if admitted && !a.enter(r.Context()) {
+				a.unhold(caller)
+				admitted = false
+			}
+			if !admitted {
 				w.Header().Set("Retry-After", "1")
 				reject(w, r, http.StatusServiceUnavailable, graph.CodeOverloaded,
 					"the service is at capacity: every place to run and to wait is taken; retry after a second")
 				return
 			}
-			defer func() { <-a.slots }()
+			defer func() { <-a.slots; a.unhold(caller) }()
 		}
 		t := &ticket{}
 		defer a.forget(t)
 		next.ServeHTTP(&retryAfterWriter{ResponseWriter: w, t: t}, r.WithContext(context.WithValue(r.Context(), ticketKey{}, t)))
 	})
+}
+
+// hold counts a place for caller, unless it already holds its share: a quarter of the
+// places to run are always left to other callers, so one busy caller cannot make another
+// wait behind its queue.
+func (a *admission) hold(caller string) bool {
+	a.heldMu.Lock()
+	defer a.heldMu.Unlock()
+	if a.held[caller] >= a.share {
+		return false
+	}
+	a.held[caller]++
+	return true
+}
+
+func (a *admission) unhold(caller string) {
+	a.heldMu.Lock()
+	defer a.heldMu.Unlock()
+	if a.held[caller]--; a.held[caller] <= 0 {
+		delete(a.held, caller)
+	}
 }
 
 // enter takes a place to run, waiting in the queue for one when there is room in it.
