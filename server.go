@@ -151,6 +151,9 @@ func (c *config) settings() []setting {
 		{"MAX_DIRECTIVES", "max-directives", strconv.Itoa(qd.MaxDirectives), "most directive uses in the operation and its fragments (TOO_MANY_DIRECTIVES)", integer(&c.Limits.MaxDirectives)},
 		{"MAX_STRING_BYTES", "max-string-bytes", strconv.Itoa(qd.MaxStringBytes), "longest string argument, literal or variable (BAD_USER_INPUT)", integer(&c.Limits.MaxStringBytes)},
 		{"MAX_COMPLEXITY", "max-complexity", strconv.Itoa(qd.MaxComplexity), "highest cost of an operation (QUERY_TOO_COMPLEX)", integer(&c.Limits.MaxComplexity)},
+		{"MAX_INFLIGHT_REQUESTS", "max-inflight-requests", "32", "GraphQL requests running at once; with MAX_QUEUED_REQUESTS it bounds memory (OVERLOADED beyond); 0 is no bound", integer(&c.Admission.Inflight)},
+		{"MAX_QUEUED_REQUESTS", "max-queued-requests", "64", "requests waiting for a place to run; beyond it, refused at once with 503 OVERLOADED", integer(&c.Admission.Queued)},
+		{"QUEUE_TIMEOUT", "queue-timeout", "1s", "longest wait for a place to run before OVERLOADED", duration(&c.Admission.QueueTimeout)},
 		{"REQUEST_TIMEOUT", "request-timeout", "20s", "deadline of one GraphQL request, every Kajabi call and retry included; keep it within KAJABI_TIMEOUT..2×KAJABI_TIMEOUT", duration(&c.RequestTimeout)},
 
 		{"INTROSPECTION", "introspection", "true in development", "answer __schema, __type and _service (INTROSPECTION_DISABLED)", derived{boolean(&c.Introspection)}},
@@ -324,6 +327,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.KajabiMaxRPS < 0 || c.KajabiMaxInflight < 0 || c.KajabiRetries < 0 {
 		return c, errors.New("KAJABI_MAX_RPS, KAJABI_MAX_INFLIGHT and KAJABI_RETRIES cannot be negative")
+	}
+	if c.Admission.Inflight < 0 || c.Admission.Queued < 0 || c.Admission.QueueTimeout < 0 {
+		return c, errors.New("MAX_INFLIGHT_REQUESTS, MAX_QUEUED_REQUESTS and QUEUE_TIMEOUT cannot be negative")
 	}
 	if c.FleetSize < 1 {
 		return c, errors.New("FLEET_SIZE must be at least 1")

@@ -7,7 +7,10 @@
 //	go run ./bench -quick     # a short run, about 3 minutes
 //
 // Everything listens on 127.0.0.1 only. Each measured row is bounded in count and time.
-// Results go to bench/results/ (results.md, results.json, chart.svg).
+// Results go to bench/results/ (results.md, results.json, chart.svg; overload.md and
+// overload.json for the overload run). Only the overload run:
+//
+//	go run ./bench -workloads=none -soak=0 -mesh=false -unlimited=false -out /tmp/overload
 package main
 
 import (
@@ -47,6 +50,7 @@ type options struct {
 	workloads   map[string]bool
 	facadeEnv   []string
 	unlimited   bool
+	overload    time.Duration
 }
 
 // listFlag collects a repeatable flag.
@@ -73,6 +77,7 @@ func main() {
 	flag.IntVar(&o.customers, "customers", 5000, "sandbox data set size")
 	var facadeEnv listFlag
 	flag.Var(&facadeEnv, "facade-env", "KEY=VALUE added to the facade's environment (repeatable)")
+	flag.DurationVar(&o.overload, "overload", 30*time.Second, "length of the overload run: c=100 of the heaviest allowed query plus a second caller's light query (0 skips it)")
 	flag.BoolVar(&o.unlimited, "unlimited", true, "also run the facade built without the Kajabi client's rate limit")
 	rerender := flag.String("rerender", "", "only rewrite results.md and chart.svg from this results.json")
 	flag.Parse()
@@ -85,6 +90,7 @@ func main() {
 	}
 	if o.quick {
 		o.duration, o.warmup, o.soak, o.rounds = 1500*time.Millisecond, 300*time.Millisecond, min(o.soak, 15*time.Second), 1
+		o.overload = min(o.overload, 15*time.Second)
 	}
 	o.rounds = max(o.rounds, 1)
 	var err error
@@ -133,6 +139,7 @@ type env struct {
 	meshURL      string
 	meshSkip     string
 	meshVersion  string
+	facadeBin    string
 }
 
 func run(ctx context.Context, o options) error {
@@ -201,6 +208,19 @@ func run(ctx context.Context, o options) error {
 			}
 		}
 	}
+	if o.overload > 0 {
+		if err := e.setLatency(0); err != nil {
+			return err
+		}
+		r, err := e.overload(ctx, o)
+		if err != nil {
+			return fmt.Errorf("overload run: %w", err)
+		}
+		if err := r.write(o.out); err != nil {
+			return err
+		}
+		fmt.Println(r.markdown())
+	}
 	rep.Elapsed = time.Since(started)
 	if err := rep.write(o.out); err != nil {
 		return err
@@ -238,6 +258,7 @@ func moduleRoot() (string, error) {
 func (e *env) startSandboxAndFacade(o options) error {
 	logf("building the facade and sandboxd")
 	facadeBin := filepath.Join(e.runDir, "facade")
+	e.facadeBin = facadeBin
 	sandboxBin := filepath.Join(e.runDir, "sandboxd")
 	for _, b := range [][]string{{facadeBin, "."}, {sandboxBin, "./bench/sandboxd"}} {
 		args := []string{"build", "-o", b[0]}

@@ -30,6 +30,7 @@ const (
 	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND" // minted by gqlgen's APQ extension under this name
 	CodePersistedQueryDisabled = "PERSISTED_QUERY_NOT_SUPPORTED"
 	CodeRequestTimeout         = "REQUEST_TIMEOUT"
+	CodeOverloaded             = "OVERLOADED" // every place to run and to wait is taken: 503 with Retry-After
 
 	// What Kajabi answered, or failed to.
 	CodeNotFound            = "NOT_FOUND"

@@ -3,6 +3,8 @@ package graph
 import (
 	"math"
 
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/kajabi-graphql/facade/graph/model"
@@ -79,4 +81,101 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	cfg := Config{Resolvers: r}
 	setCostModel(&cfg.Complexity)
 	return NewExecutableSchema(cfg)
+}
+
+// EstimateCalls is about how many Kajabi calls op will make, for admission to weigh against
+// the rate budget before anything runs. It follows the loaders, not the cost model's
+// worst case: per parent row, a customer's contact and its offer ids are one call each;
+// sites, products and offers come from per-request (and shared) catalogs, so each such
+// field counts one call for the whole query; a look-up by id is one call; a customers
+// page is one call and multiplies what is under it by its rows (first, page.size or 20);
+// a site's products or offers assume 100 rows, sites 10, a relation list 5. It walks each
+// fragment once, so it is linear in the document. op must have passed validation.
+func EstimateCalls(op *ast.OperationDefinition, vars map[string]any) int {
+	e := callEstimator{vars: vars, fragments: map[string]calls{}}
+	c := e.set(op.SelectionSet)
+	return sum(c.perRow, c.once) // the root is one row
+}
+
+// calls is an estimate for a selection set under r parent rows: perRow·r + once.
+type calls struct{ perRow, once int }
+
+type callEstimator struct {
+	vars      map[string]any
+	fragments map[string]calls
+}
+
+func (e *callEstimator) set(set ast.SelectionSet) calls {
+	var c calls
+	for _, sel := range set {
+		var s calls
+		switch sel := sel.(type) {
+		case *ast.Field:
+			s = e.field(sel)
+		case *ast.InlineFragment:
+			s = e.set(sel.SelectionSet)
+		case *ast.FragmentSpread:
+			f, ok := e.fragments[sel.Name]
+			if !ok && sel.Definition != nil {
+				e.fragments[sel.Name] = calls{} // a cycle, which validation refused anyway
+				f = e.set(sel.Definition.SelectionSet)
+				e.fragments[sel.Name] = f
+			}
+			s = f
+		}
+		c = calls{sum(c.perRow, s.perRow), sum(c.once, s.once)}
+	}
+	return c
+}
+
+func (e *callEstimator) field(f *ast.Field) calls {
+	ch := e.set(f.SelectionSet)
+	parent := ""
+	if f.ObjectDefinition != nil {
+		parent = f.ObjectDefinition.Name
+	}
+	// rows: what one call of this field puts under it; everything under it runs per row.
+	under := func(rows int) int { return sum(mul(rows, ch.perRow), ch.once) }
+	switch parent + "." + f.Name {
+	case "Query.customers":
+		args := f.ArgumentMap(e.vars)
+		first, _ := args["first"].(int64)
+		var size *int
+		if page, ok := args["page"].(map[string]any); ok {
+			if n, ok := page["size"].(int64); ok {
+				size = new(int(n))
+			}
+		}
+		var firstP *int
+		if first > 0 {
+			firstP = new(int(first))
+		}
+		return calls{once: sum(1, under(pageSize(&model.PageInput{Size: size}, firstP)))}
+	case "Query.customer", "Query.contact", "Query.site", "Query.product", "Query.offer":
+		return calls{once: sum(1, under(1))}
+	case "Query.products", "Query.offers":
+		return calls{once: sum(1, under(costCatalogRows))}
+	case "Query.sites":
+		return calls{once: sum(1, under(costSitesRows))}
+	case "Query._entities":
+		reps, _ := f.ArgumentMap(e.vars)["representations"].([]any)
+		return calls{once: mul(max(1, len(reps)), sum(1, under(1)))}
+	case "Customer.contact":
+		return calls{perRow: sum(1, ch.perRow), once: ch.once}
+	case "Customer.offers":
+		return calls{perRow: sum(1, mul(costListFactor, ch.perRow)), once: ch.once}
+	case "Customer.products", "Offer.products":
+		return calls{perRow: mul(costListFactor, ch.perRow), once: sum(1, ch.once)}
+	case "Customer.site", "Contact.site", "Product.site", "Offer.site":
+		return calls{perRow: ch.perRow, once: sum(1, ch.once)}
+	}
+	return ch // connections, edges, nodes and scalars: what is under them
+}
+
+// sum adds without overflowing, as mul multiplies.
+func sum(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }

@@ -45,7 +45,7 @@ type Client struct {
 	shareReads    bool
 	observer      Observer
 
-	limiter *limiter     // nil: unlimited
+	gate    *gate        // concurrency slots and rate turns, fair between callers
 	pacer   Pacer        // rate and 429 pauses; NewPacer(limits) unless WithPacer
 	breaker *breaker     // nil: off
 	flights *flightGroup // nil: every GET goes out on its own
@@ -154,11 +154,11 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	c.httpClient = &hc
 	c.retry = c.retry.withDefaults()
-	c.limiter = newLimiter(c.limits)
 	c.health = &health{}
 	if c.pacer == nil {
 		c.pacer = NewPacer(c.limits.Rate, c.limits.Burst)
 	}
+	c.gate = newGate(c.limits, c.pacer)
 	c.breaker = newBreaker(c.breakerPolicy, c.observer.OnBreakerState)
 	if c.shareReads {
 		c.flights = &flightGroup{}

@@ -27,6 +27,10 @@ type Pacer interface {
 	Pause(ctx context.Context, account string, until time.Time)
 	// PausedUntil is when account's pause ends; the zero time when it is not paused.
 	PausedUntil(ctx context.Context, account string) time.Time
+	// Until is how long from now until n more calls of account would all have had their
+	// turns, counting the turns already taken; it reserves nothing. It is what admission
+	// asks before it lets a request start that needs n calls.
+	Until(ctx context.Context, account string, n int) time.Duration
 }
 
 // NewPacer returns the in-process Pacer: a token bucket of ratePerSec calls a second with
@@ -66,6 +70,19 @@ func (p *localPacer) Wait(ctx context.Context, _ string) error {
 	return nil
 }
 
+func (p *localPacer) Until(_ context.Context, _ string, n int) time.Duration {
+	if p.limit == nil || n <= 0 {
+		return 0
+	}
+	// Tokens is negative while turns are booked ahead; the n-th call waits for what is
+	// missing at the limiter's rate.
+	missing := float64(n) - p.limit.Tokens()
+	if missing <= 0 {
+		return 0
+	}
+	return time.Duration(missing / float64(p.limit.Limit()) * float64(time.Second))
+}
+
 func (p *localPacer) Pause(_ context.Context, account string, until time.Time) {
 	now := time.Now()
 	p.mu.Lock()
@@ -88,6 +105,23 @@ func (p *localPacer) PausedUntil(_ context.Context, account string) time.Time {
 		return time.Time{}
 	}
 	return t
+}
+
+// RateWait is how long until n more calls of this client would all have had their turns
+// in its account's rate budget, and past any pause Kajabi asked for; it reserves nothing.
+// Calls waiting in the client for their turn are not counted: callers that know how many
+// are coming (the HTTP edge's admission) add them to n.
+func (c *Client) RateWait(ctx context.Context, n int) time.Duration {
+	token := ""
+	if t, ok := c.tokens.(StaticToken); ok {
+		token = string(t)
+	}
+	account := c.accountKey(token)
+	wait := c.pacer.Until(ctx, account, n)
+	if until := c.pacer.PausedUntil(ctx, account); !until.IsZero() {
+		wait = max(wait, time.Until(until))
+	}
+	return wait
 }
 
 // WithPacer replaces the Pacer NewClient builds from Limits' Rate and Burst, for example

@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"sync"
 	"time"
 )
 
@@ -21,7 +20,8 @@ import (
 //	retry loop     up to RetryPolicy.MaxAttempts attempts, backing off between them, while
 //	               the breaker stays closed (send)
 //	pause          waits out a pause Kajabi asked the account for with 429 (Pacer)
-//	limiter        waits for a concurrency slot, then the account's rate turn (Pacer)
+//	gate           waits for a concurrency slot, then the account's rate turn (Pacer),
+//	               served round-robin between callers (turns.go)
 //	http.Client    one HTTP attempt, bounded by its own timeout and the context
 //
 // The breaker, the concurrency bound and NewPacer's budget and pauses are per Client, and
@@ -284,12 +284,7 @@ func (c *Client) attempt(ctx context.Context, deadline deadlineFunc, cl *call) (
 	if err := c.waitPause(ctx, deadline, cl); err != nil {
 		return nil, nil, outcomeNone, err
 	}
-	release, err := c.limiter.acquire(ctx)
-	if err == nil {
-		if err = c.pacer.Wait(ctx, cl.account); err != nil {
-			release()
-		}
-	}
+	release, err := c.gate.acquire(ctx, cl.account)
 	if err != nil {
 		return nil, nil, outcomeNone, &TransportError{Method: cl.method, URL: cl.url, Err: err}
 	}
@@ -412,29 +407,4 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// limiter bounds the calls in flight (Limits.Concurrency); the rate is the Pacer's.
-// A nil *limiter lets everything through.
-type limiter struct{ slots chan struct{} }
-
-func newLimiter(l Limits) *limiter {
-	if l.Concurrency == 0 {
-		return nil
-	}
-	return &limiter{slots: make(chan struct{}, l.Concurrency)}
-}
-
-// acquire waits for a concurrency slot; release gives it back.
-func (l *limiter) acquire(ctx context.Context) (release func(), err error) {
-	if l == nil {
-		return func() {}, nil
-	}
-	select {
-	case l.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	var once sync.Once
-	return func() { once.Do(func() { <-l.slots }) }, nil
 }

@@ -14,12 +14,14 @@
 //     token in passthrough mode; it decides once who is calling and with which Kajabi
 //     client, and puts that in the context;
 //  5. the request's deadline (withDeadline);
-//  6. its own loaders (loader.Middleware), built for that caller;
-//  7. gqlgen, with this package's transport (httpTransport, GraphQL over HTTP's status
+//  6. admission (Admission): a place to run, or a short wait for one, or 503 OVERLOADED;
+//  7. its own loaders (loader.Middleware), built for that caller;
+//  8. gqlgen, with this package's transport (httpTransport, GraphQL over HTTP's status
 //     codes and media types): the persisted query look-up (APQ), the query size and token
 //     limits, parsing and validation, then the operation limits (limitsExtension:
-//     allow-list, introspection, depth, aliases, directives, strings, cost), execution,
-//     and graph's error presenter.
+//     allow-list, introspection, depth, aliases, directives, strings, cost), the rate
+//     budget's up-front check (RATE_LIMITED, see Admission), execution, and graph's
+//     error presenter.
 //
 // Refusals before gqlgen (reject) record their code for the access log through
 // telemetry.RecordCodes; GraphQL responses are recorded by the telemetry extension.

@@ -60,6 +60,9 @@ type HandlerOptions struct {
 	DisableCSRFPrevention bool
 	// CORSOrigins are the browser origins allowed to call cross-origin; "*" allows any.
 	CORSOrigins []string
+	// Admission bounds the requests running and waiting, and refuses up front what the
+	// Kajabi rate budget cannot serve before the deadline (see Admission).
+	Admission Admission
 }
 
 // NewHandler builds the GraphQL-over-HTTP endpoint over r's resolvers: POST with JSON and
@@ -90,6 +93,8 @@ func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
 	}
 	srv.Use(newPersistedQueries(opts.PersistedQueries, queries))
 	srv.Use(&limitsExtension{limits: limits, introspection: opts.Introspection, allowlist: opts.Allowlist})
+	admit := newAdmission(opts.Admission)
+	srv.Use(rateGate{admit})
 	srv.SetErrorPresenter(graph.ErrorPresenter(opts.FieldSuggestions))
 	srv.SetRecoverFunc(graph.RecoverPanic)
 	srv.AroundOperations(nameOperation)
@@ -105,6 +110,7 @@ func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
 	loaders := loader.Config{Concurrency: opts.RequestConcurrency, Cache: opts.Cache}
 	loaders.Observer = opts.Telemetry.LoaderObserver()
 	h := loader.Middleware(loaders, srv)
+	h = admit.limit(h)
 	h = withDeadline(opts.Timeout, h)
 	h = authenticate(opts.APIKeys, opts.Passthrough, r.Client, h)
 	if !opts.DisableCSRFPrevention {

@@ -44,15 +44,17 @@ func (s *shareLocal) Wait(ctx context.Context, _ string) error {
 	s.waits.Add(1)
 	return s.lim.Wait(ctx)
 }
-func (s *shareLocal) Pause(context.Context, string, time.Time)      {}
-func (s *shareLocal) PausedUntil(context.Context, string) time.Time { return time.Time{} }
+func (s *shareLocal) Pause(context.Context, string, time.Time)         {}
+func (s *shareLocal) PausedUntil(context.Context, string) time.Time    { return time.Time{} }
+func (s *shareLocal) Until(context.Context, string, int) time.Duration { return 0 }
 
 // countingLocal stands for the process's own limiter; it only counts what falls back to it.
 type countingLocal struct{ waits, pauses atomic.Int32 }
 
-func (c *countingLocal) Wait(context.Context, string) error            { c.waits.Add(1); return nil }
-func (c *countingLocal) Pause(context.Context, string, time.Time)      { c.pauses.Add(1) }
-func (c *countingLocal) PausedUntil(context.Context, string) time.Time { return time.Time{} }
+func (c *countingLocal) Wait(context.Context, string) error               { c.waits.Add(1); return nil }
+func (c *countingLocal) Pause(context.Context, string, time.Time)         { c.pauses.Add(1) }
+func (c *countingLocal) PausedUntil(context.Context, string) time.Time    { return time.Time{} }
+func (c *countingLocal) Until(context.Context, string, int) time.Duration { return 0 }
 
 // Three replicas calling as fast as they can for one second start no more than the
 // account's budget (rate × seconds + one burst) between them, and every call gets a slot.

@@ -38,6 +38,23 @@ redis.call('SET', KEYS[1], newtat, 'PX', math.floor((newtat - now) / 1000) + 100
 return wait
 `)
 
+// until reads, without reserving, how far from now the n-th of n more turns would start:
+// reserve's arithmetic, n-1 intervals on.
+//
+// KEYS[1] tat (µs), KEYS[2] pause; ARGV[1] interval µs, ARGV[2] tolerance µs, ARGV[3] n.
+var until = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local earliest = now
+local pause = redis.call('PTTL', KEYS[2])
+if pause > 0 then earliest = now + pause * 1000 end
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < earliest then tat = earliest end
+local start = tat + (tonumber(ARGV[3]) - 1) * tonumber(ARGV[1]) - tonumber(ARGV[2])
+if start < earliest then start = earliest end
+return start - now
+`)
+
 // extendPause sets the account's pause to end in ARGV[1] ms unless it already ends later.
 var extendPause = redis.NewScript(`
 local ms = tonumber(ARGV[1])
@@ -110,6 +127,24 @@ func (p *Pacer) Wait(ctx context.Context, account string) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Until is how long until n more of the account's turns would have started across the
+// fleet, read from Redis without reserving; the local pacer's answer while Redis is away.
+func (p *Pacer) Until(ctx context.Context, account string, n int) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	var got int64
+	err := p.s.call(ctx, func(ctx context.Context, r *redis.Client) (err error) {
+		tat, pause := p.keys(account)
+		got, err = until.Run(ctx, r, []string{tat, pause}, p.interval.Microseconds(), p.tolerance.Microseconds(), n).Int64()
+		return err
+	})
+	if err != nil {
+		return p.local.Until(ctx, account, n)
+	}
+	return time.Duration(max(got, 0)) * time.Microsecond
 }
 
 // Pause holds every replica's calls for the account until until. The local pacer pauses

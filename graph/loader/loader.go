@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -43,6 +44,7 @@ type Loaders struct {
 	identity string
 	observer Observer
 	slots    chan struct{}
+	calls    atomic.Int64 // Kajabi calls started, cache hits and shared answers not counted
 
 	memoMu sync.Mutex
 	memo   map[string]*call
@@ -108,10 +110,17 @@ func Middleware(cfg Config, next http.Handler) http.Handler {
 		if !ok {
 			panic("loader: no Caller in context; the edge's auth step must run first")
 		}
-		ctx := context.WithValue(r.Context(), ctxKey{}, New(cfg, caller.Client, caller.Credential))
+		// The client serves waiting calls round-robin by caller, so a busy caller's
+		// backlog does not hold back another's calls.
+		ctx := kajabi.WithCaller(r.Context(), caller.ID)
+		ctx = context.WithValue(ctx, ctxKey{}, New(cfg, caller.Client, caller.Credential))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// Calls is how many Kajabi calls this request has started so far (each URL once; shared
+// cache hits are not calls).
+func (l *Loaders) Calls() int64 { return l.calls.Load() }
 
 // Client is the Kajabi client this request's calls go through.
 func (l *Loaders) Client() *kajabi.Client { return l.client }
@@ -178,6 +187,7 @@ func callOnce[T any](ctx context.Context, l *Loaders, key string, shared bool, f
 		var zero T
 		return zero, c.err
 	}
+	l.calls.Add(1)
 	v, err := fn(ctx)
 	<-l.slots
 	if err != nil && haveOld && kajabiFailed(err) {
