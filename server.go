@@ -145,6 +145,7 @@ func (c *config) settings() []setting {
 		{"MAX_DIRECTIVES", "max-directives", strconv.Itoa(qd.MaxDirectives), "most directive uses in the operation and its fragments (TOO_MANY_DIRECTIVES)", integer(&c.Limits.MaxDirectives)},
 		{"MAX_STRING_BYTES", "max-string-bytes", strconv.Itoa(qd.MaxStringBytes), "longest string argument, literal or variable (BAD_USER_INPUT)", integer(&c.Limits.MaxStringBytes)},
 		{"MAX_COMPLEXITY", "max-complexity", strconv.Itoa(qd.MaxComplexity), "highest cost of an operation (QUERY_TOO_COMPLEX)", integer(&c.Limits.MaxComplexity)},
+		{"MAX_REPEATS", "max-repeats", strconv.Itoa(qd.MaxRepeats), "most fields of one response name, and fragment spreads, at one place of the result, checked before validation (TOO_MANY_REPEATS)", integer(&c.Limits.MaxRepeats)},
 		{"REQUEST_TIMEOUT", "request-timeout", "20s", "deadline of one GraphQL request, every Kajabi call and retry included; keep it within KAJABI_TIMEOUT..2×KAJABI_TIMEOUT", duration(&c.RequestTimeout)},
 
 		{"INTROSPECTION", "introspection", "true in development", "answer __schema, __type and _service (INTROSPECTION_DISABLED)", derived{boolean(&c.Introspection)}},
@@ -341,6 +342,7 @@ func (c *config) deriveAccess() error {
 		"MAX_QUERY_BYTES": c.Limits.MaxQueryBytes, "MAX_TOKENS": c.Limits.MaxTokens, "MAX_DEPTH": c.Limits.MaxDepth,
 		"MAX_ALIASES": c.Limits.MaxAliases, "MAX_DIRECTIVES": c.Limits.MaxDirectives,
 		"MAX_STRING_BYTES": c.Limits.MaxStringBytes, "MAX_COMPLEXITY": c.Limits.MaxComplexity,
+		"MAX_REPEATS": c.Limits.MaxRepeats,
 	} {
 		if v < 0 {
 			return fmt.Errorf("%s must not be negative (0 turns the limit off), got %d", name, v)

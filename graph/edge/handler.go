@@ -75,14 +75,15 @@ func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
 	srv.AddTransport(httpTransport{})
 	// Parsed documents are kept per caller, like persisted queries: nothing one caller
 	// leaves behind is found by another, not even by timing.
-	srv.SetQueryCache(partitionedCache[*ast.QueryDocument]{lru.New[*ast.QueryDocument](1000)})
+	queries := partitionedCache[*ast.QueryDocument]{lru.New[*ast.QueryDocument](1000)}
+	srv.SetQueryCache(queries)
 	srv.SetParserTokenLimit(limits.MaxTokens)
 	srv.SetDisableSuggestion(!opts.FieldSuggestions)
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(newPersistedQueries(opts.PersistedQueries, 1000))
-	srv.Use(&limitsExtension{limits: limits, introspection: opts.Introspection, allowlist: opts.Allowlist})
+	srv.Use(&limitsExtension{limits: limits, introspection: opts.Introspection, allowlist: opts.Allowlist, queries: queries})
 	srv.SetErrorPresenter(graph.ErrorPresenter(opts.FieldSuggestions))
 	srv.SetRecoverFunc(graph.RecoverPanic)
 	srv.AroundOperations(nameOperation)
