@@ -107,8 +107,8 @@ func (l *limitsExtension) MutateOperationParameters(ctx context.Context, p *grap
 			return nil
 		}
 	}
-	// A parse takes a tenth of what validating the same document takes at best; a
-	// document that does not parse is left to gqlgen, which reports why.
+	// The parse is linear and bounded by MaxTokens; a document that does not parse is
+	// left to gqlgen, which reports why.
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, l.limits.MaxTokens)
 	if err != nil {
 		return nil

@@ -92,10 +92,19 @@ func worstDocuments() []worstDocument {
 	}
 	docs := []worstDocument{{"1,985 ids (the issue's)", "{ customers(first:1){ nodes {" + rep(" id", 1985) + " } } }", false}}
 	for _, s := range shapes {
-		n := 1
-		for fits(s.grow(n + 1)) {
-			n++
+		// The largest n that fits, by bisection: every shape grows with n.
+		lo, hi := 1, 2
+		for fits(s.grow(hi)) {
+			lo, hi = hi, hi*2
 		}
+		for hi-lo > 1 {
+			if mid := (lo + hi) / 2; fits(s.grow(mid)) {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		n := lo
 		docs = append(docs, worstDocument{fmt.Sprintf("%s ×%d", s.name, n), s.grow(n), s.admitted})
 	}
 	return docs
