@@ -55,7 +55,7 @@ var DefaultRequestLimits = RequestLimits{
 	MaxDirectives:  20,
 	MaxStringBytes: 1024,
 	MaxComplexity:  5000,
-	MaxRepeats:     32,
+	MaxRepeats:     64,
 }
 
 // add adds without overflowing: a count past math.MaxInt is as refused as MaxInt.
