@@ -151,6 +151,7 @@ func (c *config) settings() []setting {
 		{"MAX_DIRECTIVES", "max-directives", strconv.Itoa(qd.MaxDirectives), "most directive uses in the operation and its fragments (TOO_MANY_DIRECTIVES)", integer(&c.Limits.MaxDirectives)},
 		{"MAX_STRING_BYTES", "max-string-bytes", strconv.Itoa(qd.MaxStringBytes), "longest string argument, literal or variable (BAD_USER_INPUT)", integer(&c.Limits.MaxStringBytes)},
 		{"MAX_COMPLEXITY", "max-complexity", strconv.Itoa(qd.MaxComplexity), "highest cost of an operation (QUERY_TOO_COMPLEX)", integer(&c.Limits.MaxComplexity)},
+		{"MAX_REPEATS", "max-repeats", strconv.Itoa(qd.MaxRepeats), "most fields of one response name, and fragment spreads, at one place of the result, checked before validation (TOO_MANY_REPEATS)", integer(&c.Limits.MaxRepeats)},
 		{"MAX_INFLIGHT_REQUESTS", "max-inflight-requests", "32", "GraphQL requests running at once; with MAX_QUEUED_REQUESTS it bounds memory (OVERLOADED beyond); 0 is no bound", integer(&c.Admission.Inflight)},
 		{"MAX_QUEUED_REQUESTS", "max-queued-requests", "64", "requests waiting for a place to run; beyond it, refused at once with 503 OVERLOADED", integer(&c.Admission.Queued)},
 		{"QUEUE_TIMEOUT", "queue-timeout", "1s", "longest wait for a place to run before OVERLOADED", duration(&c.Admission.QueueTimeout)},
@@ -353,6 +354,7 @@ func (c *config) deriveAccess() error {
 		"MAX_QUERY_BYTES": c.Limits.MaxQueryBytes, "MAX_TOKENS": c.Limits.MaxTokens, "MAX_DEPTH": c.Limits.MaxDepth,
 		"MAX_ALIASES": c.Limits.MaxAliases, "MAX_DIRECTIVES": c.Limits.MaxDirectives,
 		"MAX_STRING_BYTES": c.Limits.MaxStringBytes, "MAX_COMPLEXITY": c.Limits.MaxComplexity,
+		"MAX_REPEATS": c.Limits.MaxRepeats,
 	} {
 		if v < 0 {
 			return fmt.Errorf("%s must not be negative (0 turns the limit off), got %d", name, v)

@@ -24,6 +24,7 @@ const (
 	CodeQueryTooDeep           = "QUERY_TOO_DEEP"
 	CodeTooManyAliases         = "TOO_MANY_ALIASES"
 	CodeTooManyDirectives      = "TOO_MANY_DIRECTIVES"
+	CodeTooManyRepeats         = "TOO_MANY_REPEATS" // a field or fragment spread repeated too often at one place: refused before validation
 	CodeQueryTooComplex        = "QUERY_TOO_COMPLEX"
 	CodeIntrospectionDisabled  = "INTROSPECTION_DISABLED"
 	CodeOperationNotAllowed    = "OPERATION_NOT_ALLOWED"

@@ -81,18 +81,19 @@ func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
 	srv.AddTransport(httpTransport{})
 	// Parsed documents are kept per caller, like persisted queries: nothing one caller
 	// leaves behind is found by another, not even by timing.
-	srv.SetQueryCache(partitionedCache[*ast.QueryDocument]{lru.New[*ast.QueryDocument](1000)})
+	queries := partitionedCache[*ast.QueryDocument]{lru.New[*ast.QueryDocument](1000)}
+	srv.SetQueryCache(queries)
 	srv.SetParserTokenLimit(limits.MaxTokens)
 	srv.SetDisableSuggestion(!opts.FieldSuggestions)
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	queries := opts.QueryStore
-	if queries == nil {
-		queries = lru.New[string](1000)
+	persisted := opts.QueryStore
+	if persisted == nil {
+		persisted = lru.New[string](1000)
 	}
-	srv.Use(newPersistedQueries(opts.PersistedQueries, queries))
-	srv.Use(&limitsExtension{limits: limits, introspection: opts.Introspection, allowlist: opts.Allowlist})
+	srv.Use(newPersistedQueries(opts.PersistedQueries, persisted))
+	srv.Use(&limitsExtension{limits: limits, introspection: opts.Introspection, allowlist: opts.Allowlist, queries: queries})
 	admit := newAdmission(opts.Admission)
 	srv.Use(rateGate{admit})
 	srv.SetErrorPresenter(graph.ErrorPresenter(opts.FieldSuggestions))
@@ -118,8 +119,12 @@ func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
 	}
 	h = cors(opts.CORSOrigins, h)
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body := req.Body
 		req.Body = limitBody(w, req, maxBody)
 		h.ServeHTTP(w, req)
+		if req.ContentLength > maxBody {
+			drainRefused(w, body)
+		}
 	})
 }
 
@@ -134,6 +139,17 @@ func limitBody(w http.ResponseWriter, req *http.Request, maxBody int64) io.ReadC
 		return declaredTooLarge{limit: maxBody}
 	}
 	return http.MaxBytesReader(w, req.Body, maxBody)
+}
+
+// drainRefused reads and drops, for a moment after the 413 has gone out, what the client
+// still sends of a body refused by its Content-Length. Closing a socket with unread bytes
+// resets it, and a client still writing its body then loses the answer it was sent.
+// Bounded in time and bytes, so a refused request holds nothing for long.
+func drainRefused(w http.ResponseWriter, body io.Reader) {
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	_ = rc.SetReadDeadline(time.Now().Add(time.Second))
+	_, _ = io.CopyN(io.Discard, body, 64<<20)
 }
 
 // declaredTooLarge is a body refused by its Content-Length: it fails as MaxBytesReader does.

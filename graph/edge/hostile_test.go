@@ -111,6 +111,11 @@ func TestHostileRequests(t *testing.T) {
 			t.Errorf("the error suggests names although suggestions are off: %s", a.body)
 		}
 	}
+	smallAnswer := func(t *testing.T, a hostileAnswer) {
+		if len(a.body) > 4096 {
+			t.Errorf("got an answer of %d bytes, want at most 4096: %.200s", len(a.body), a.body)
+		}
+	}
 	const allRelations = `nodes { id name email netRevenue contact { phoneNumber site { title } } site { title } products { title site { title } } offers { title products { title } } }`
 
 	tests := []hostileRequest{
@@ -161,7 +166,8 @@ func TestHostileRequests(t *testing.T) {
 		{name: "nesting 1000 deep", doc: q(strings.Repeat("{ a ", 1000) + strings.Repeat("}", 1000)), status: 400, code: graph.CodeTooManyTokens},
 		{name: "deep relations", doc: q("{ customers { edges { node { offers { products { site { title } } } } } } }"), status: 400, code: graph.CodeQueryTooDeep},
 		{name: "hundreds of aliases", doc: q(manyAliases(300)), status: 400, code: graph.CodeTooManyAliases},
-		{name: "hundreds of directives", doc: q("{" + strings.Repeat(" __typename @include(if: true)", 100) + " }"), status: 400, code: graph.CodeTooManyDirectives},
+		// 25 at each of four places: more of one field at one place is TOO_MANY_REPEATS.
+		{name: "hundreds of directives", doc: q("{" + strings.Repeat(" __typename @include(if: true)", 25) + " sites {" + strings.Repeat(" id @include(if: true)", 25) + " } products {" + strings.Repeat(" id @include(if: true)", 25) + " } offers {" + strings.Repeat(" id @include(if: true)", 25) + " } }"), status: 400, code: graph.CodeTooManyDirectives},
 		{name: "thousands of tokens", doc: q("{" + strings.Repeat(" a", 3000) + " }"), status: 400, code: graph.CodeTooManyTokens},
 		{name: "query text over 15 kB", doc: q("# " + strings.Repeat("padding ", 3000) + "\n{ __typename }"), status: 400, code: graph.CodeQueryTooLarge},
 		{name: "huge string literal", doc: q(`{ customers(filter: {search: "` + strings.Repeat("a", 200_000) + `"}) { totalCount } }`), status: 400, code: graph.CodeQueryTooLarge},
@@ -183,12 +189,28 @@ func TestHostileRequests(t *testing.T) {
 		{name: "page size of a million", doc: q(`{ customers(first: 1000000) { totalCount } }`), status: 200, code: graph.CodeBadUserInput},
 		{name: "negative days", doc: q(`{ customers(filter: {createdInLast: -1}) { totalCount } }`), status: 200, code: graph.CodeBadUserInput},
 
+		// Ids are values, not paths.
+		{name: "id ..", doc: q(`{ customer(id: "..") { id } }`), status: 200, code: graph.CodeBadUserInput},
+		{name: "id %2e%2e", doc: q(`{ customer(id: "%2e%2e") { id } }`), status: 200, code: graph.CodeBadUserInput},
+		{name: "id 1/../2", doc: q(`{ customer(id: "1/../2") { id } }`), status: 200, code: graph.CodeBadUserInput},
+		{name: "id 1?x=y", doc: q(`{ customer(id: "1?x=y") { id } }`), status: 200, code: graph.CodeBadUserInput},
+
+		// Echoes and sizes.
+		{name: "1 MB operationName", doc: map[string]any{"query": normalQuery, "operationName": strings.Repeat("N", 1_000_000)}, status: 400, code: "GRAPHQL_VALIDATION_FAILED", check: smallAnswer},
+		{name: "Content-Length over the limit, expecting 100-continue", header: map[string]string{"Expect": "100-continue"}, body: `{"query":"{ __typename }","variables":{"x":"` + strings.Repeat("x", 2<<20) + `"}}`, status: 413, code: graph.CodePayloadTooLarge},
+
 		// Persisted queries and the allow-list.
 		{name: "unknown persisted query", doc: map[string]any{"extensions": apq(hash("{ secret }"), 1)}, status: 400, code: graph.CodePersistedQueryNotFound},
 		{name: "persisted query hash that does not match", doc: map[string]any{"query": normalQuery, "extensions": apq(strings.Repeat("0", 64), 1)}, status: 400, code: graph.CodeBadRequest},
 		{name: "persisted query version 2", doc: map[string]any{"query": normalQuery, "extensions": apq(hash(normalQuery), 2)}, status: 400, code: graph.CodeBadRequest},
 		{name: "operation not on the allow-list", allowlisted: true, doc: q(`query Normal { customers(first: 100) { nodes { id } } }`), status: 400, code: graph.CodeOperationNotAllowed},
 		{name: "anonymous operation not on the allow-list", allowlisted: true, doc: q(`{ sites { id } }`), status: 400, code: graph.CodeOperationNotAllowed},
+	}
+	// Shapes that make validation quadratic: refused before it runs.
+	for _, d := range worstDocuments() {
+		if !d.admitted {
+			tests = append(tests, hostileRequest{name: "worst document: " + d.name, doc: q(d.query), status: 400, code: graph.CodeTooManyRepeats})
+		}
 	}
 	if len(tests) < 40 {
 		t.Fatalf("only %d hostile requests", len(tests))

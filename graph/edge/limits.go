@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/kajabi-graphql/facade/graph"
 )
@@ -36,6 +37,11 @@ type RequestLimits struct {
 	MaxStringBytes int
 	// MaxComplexity bounds the operation's cost (see graph.NewSchema for the cost model).
 	MaxComplexity int
+	// MaxRepeats bounds, at each place of the result (inline fragments and fragment
+	// spreads merged there as the executor merges them), the fields sharing one response
+	// name and the fragment spreads. Unlike the others it is checked before validation,
+	// whose overlapping-fields rule is quadratic in these repeats (see repeats.go).
+	MaxRepeats int
 }
 
 // DefaultRequestLimits are generous for every query the schema is meant for (the deepest
@@ -49,6 +55,7 @@ var DefaultRequestLimits = RequestLimits{
 	MaxDirectives:  20,
 	MaxStringBytes: 1024,
 	MaxComplexity:  5000,
+	MaxRepeats:     64,
 }
 
 // add adds without overflowing: a count past math.MaxInt is as refused as MaxInt.
@@ -66,6 +73,9 @@ type limitsExtension struct {
 	introspection bool
 	allowlist     *OperationAllowlist
 	es            graphql.ExecutableSchema
+	// queries is gqlgen's cache of parsed, valid documents: a query found there passed
+	// checkRepeats when it was added, so it is not parsed again to be measured.
+	queries graphql.Cache[*ast.QueryDocument]
 }
 
 var _ interface {
@@ -81,14 +91,29 @@ func (l *limitsExtension) Validate(es graphql.ExecutableSchema) error {
 	return nil
 }
 
-// MutateOperationParameters refuses an oversized query before it is parsed. It runs after
-// the persisted-query extension, so a query looked up by hash is measured too.
-func (l *limitsExtension) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
+// MutateOperationParameters refuses an oversized query before it is parsed, and one whose
+// repeats would make validation quadratic before it is validated. It runs after the
+// persisted-query extension, so a query looked up by hash is measured too.
+func (l *limitsExtension) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	if limit := l.limits.MaxQueryBytes; limit > 0 && len(p.Query) > limit {
 		return limitError(graph.CodeQueryTooLarge, len(p.Query), limit,
 			"the query is %d bytes long, over the limit of %d", len(p.Query), limit)
 	}
-	return nil
+	if l.limits.MaxRepeats <= 0 || p.Query == "" {
+		return nil
+	}
+	if l.queries != nil {
+		if _, ok := l.queries.Get(ctx, p.Query); ok {
+			return nil
+		}
+	}
+	// The parse is linear and bounded by MaxTokens; a document that does not parse is
+	// left to gqlgen, which reports why.
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, l.limits.MaxTokens)
+	if err != nil {
+		return nil
+	}
+	return checkRepeats(doc, l.limits.MaxRepeats)
 }
 
 // MutateOperationContext checks the parsed, valid operation against the limits.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -364,17 +365,37 @@ func TestDefaultLimitsAdmitTheProduct(t *testing.T) {
 			nodes { id name email netRevenue createdAt contact { phoneNumber addressCity addressCountry } site { title } products { title productType } offers { title priceInCents currency } } } }`,
 		`{ customers(first: 100) { edges { cursor node { id name email avatar externalUserId publicBio publicLocation publicWebsite socials { twitter facebook instagram } netRevenue signInCount lastRequestAt bouncedAt createdAt updatedAt } } } }`,
 		`{ customers(first: 20) { edges { node { offers { products { site { title } } } } } } }`,
+		relayStyle(30),
 	}
 	for i, query := range queries {
 		_, _, got := do(t, "POST", endpoint, map[string]string{"Content-Type": "application/json"}, `{"query":`+mustJSON(query)+`}`)
 		for _, e := range got.Errors {
 			switch e.Extensions["code"] {
 			case graph.CodeQueryTooComplex, graph.CodeQueryTooDeep, graph.CodeTooManyAliases, graph.CodeTooManyDirectives,
-				graph.CodeTooManyTokens, graph.CodeQueryTooLarge, "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED":
+				graph.CodeTooManyTokens, graph.CodeQueryTooLarge, graph.CodeTooManyRepeats, "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED":
 				t.Errorf("query %d refused: %+v", i, e)
 			}
 		}
 	}
+}
+
+// relayStyle is a page query as Relay or Apollo Client write it: n components' fragments
+// spread on one customer, each with the __typename and id the client adds to every
+// selection, and fragments spreading fragments.
+func relayStyle(n int) string {
+	var b strings.Builder
+	b.WriteString("query Page { customers(first: 5) { __typename nodes { __typename id")
+	for i := range n {
+		fmt.Fprintf(&b, " ...C%d", i)
+	}
+	b.WriteString(" } } }")
+	for i := range n {
+		fmt.Fprintf(&b, " fragment C%d on Customer { __typename id name ...Site%d }", i, i%3)
+	}
+	for i := range 3 {
+		fmt.Fprintf(&b, " fragment Site%d on Customer { __typename id site { __typename id title } }", i)
+	}
+	return b.String()
 }
 
 // introspectionQuery is graphql-js's getIntrospectionQuery() with every option on, as
