@@ -159,7 +159,9 @@ func TestDeferStreamsIncrements(t *testing.T) {
 			}
 			// gqlgen's executor leaves a null placeholder where a deferred field goes; the
 			// increment overwrites it.
-			var first struct{ Customers struct{ Nodes []map[string]any } }
+			var first struct {
+				Customers struct{ Nodes []map[string]any }
+			}
 			if err := json.Unmarshal(ps[0].Data, &first); err != nil {
 				t.Fatal(err)
 			}
@@ -232,7 +234,9 @@ func TestDeferWithoutMultipartIsComplete(t *testing.T) {
 func TestDeferredErrorsCarryTheirPath(t *testing.T) {
 	srv := sandboxServer(t, 10)
 	var list struct {
-		Customers struct{ Nodes []struct{ Contact struct{ ID string } } }
+		Customers struct {
+			Nodes []struct{ Contact struct{ ID string } }
+		}
 	}
 	srv.mustQuery(t, `{ customers(page: {size: 4}) { nodes { contact { id } } } }`, nil, &list)
 	victim := list.Customers.Nodes[2].Contact.ID
