@@ -23,7 +23,8 @@ const (
 //
 //   - customers: 1 + page size × the children (page size is first, page.size or 20), so
 //     the price of a selection is paid per row;
-//   - a to-one relation (contact, site) and a look-up by id: 2 + the children;
+//   - a to-one relation (contact, site) and a look-up by id (node by global id too): 2 +
+//     the children;
 //   - a relation list (Customer.products, Customer.offers, Offer.products): 2 + 5 × the
 //     children;
 //   - a site's products or offers: 1 + 100 × the children; sites: 1 + 10 × the children;
@@ -42,6 +43,7 @@ func setCostModel(c *ComplexityRoot) {
 		return 1 + mul(pageSize(page, first), child)
 	}
 	c.Query.Customer, c.Query.Contact, c.Query.Site, c.Query.Product, c.Query.Offer = lookup, lookup, lookup, lookup, lookup
+	c.Query.Node = lookup
 	c.Query.Products, c.Query.Offers = catalog, catalog
 	c.Query.Sites = func(child int) int { return 1 + mul(costSitesRows, child) }
 	c.Query.__resolve_entities = func(child int, reps []map[string]any) int { return 1 + mul(max(1, len(reps)), child) }

@@ -21,11 +21,11 @@ func TestServiceSDLDeclaresEntities(t *testing.T) {
 	srv.mustQuery(t, `{ _service { sdl } }`, nil, &out)
 	for _, want := range []string{
 		`@link(url: "https://specs.apollo.dev/federation/v2.7"`,
-		`type Customer @key(fields: "id") @key(fields: "email")`,
-		`type Contact @key(fields: "id")`,
-		`type Site @key(fields: "id")`,
-		`type Product @key(fields: "id")`,
-		`type Offer @key(fields: "id")`,
+		`type Customer implements Node @key(fields: "id") @key(fields: "email")`,
+		`type Contact implements Node @key(fields: "id")`,
+		`type Site implements Node @key(fields: "id")`,
+		`type Product implements Node @key(fields: "id")`,
+		`type Offer implements Node @key(fields: "id")`,
 	} {
 		if !strings.Contains(out.Service.SDL, want) {
 			t.Errorf("sdl lacks %s", want)

@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	Offer() OfferResolver
 	Product() ProductResolver
 	Query() QueryResolver
+	Site() SiteResolver
 }
 
 type DirectiveRoot struct {
@@ -59,6 +60,7 @@ type ComplexityRoot struct {
 		ExternalUserID func(childComplexity int) int
 		ID             func(childComplexity int) int
 		Name           func(childComplexity int) int
+		NodeID         func(childComplexity int) int
 		PhoneNumber    func(childComplexity int) int
 		Site           func(childComplexity int) int
 		Subscribed     func(childComplexity int) int
@@ -76,6 +78,7 @@ type ComplexityRoot struct {
 		LastRequestAt  func(childComplexity int) int
 		Name           func(childComplexity int) int
 		NetRevenue     func(childComplexity int) int
+		NodeID         func(childComplexity int) int
 		Offers         func(childComplexity int) int
 		Products       func(childComplexity int) int
 		PublicBio      func(childComplexity int) int
@@ -115,6 +118,7 @@ type ComplexityRoot struct {
 		ID               func(childComplexity int) int
 		ImageURL         func(childComplexity int) int
 		InternalTitle    func(childComplexity int) int
+		NodeID           func(childComplexity int) int
 		OneTime          func(childComplexity int) int
 		PaymentMethod    func(childComplexity int) int
 		PaymentType      func(childComplexity int) int
@@ -141,6 +145,7 @@ type ComplexityRoot struct {
 		Description           func(childComplexity int) int
 		ID                    func(childComplexity int) int
 		MembersAggregateCount func(childComplexity int) int
+		NodeID                func(childComplexity int) int
 		ProductTypeName       func(childComplexity int) int
 		PublishStatus         func(childComplexity int) int
 		Site                  func(childComplexity int) int
@@ -154,6 +159,7 @@ type ComplexityRoot struct {
 		Contact            func(childComplexity int, id string) int
 		Customer           func(childComplexity int, id string) int
 		Customers          func(childComplexity int, filter *kajabi.CustomerFilter, sort *model.CustomerSort, page *model.PageInput, first *int, after *string) int
+		Node               func(childComplexity int, id string) int
 		Offer              func(childComplexity int, id string) int
 		Offers             func(childComplexity int, siteID *string) int
 		Product            func(childComplexity int, id string) int
@@ -167,6 +173,7 @@ type ComplexityRoot struct {
 	Site struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
+		NodeID    func(childComplexity int) int
 		Subdomain func(childComplexity int) int
 		Title     func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
@@ -188,9 +195,13 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type ContactResolver interface {
+	NodeID(ctx context.Context, obj *kajabi.Contact) (string, error)
+
 	Site(ctx context.Context, obj *kajabi.Contact) (*kajabi.Site, error)
 }
 type CustomerResolver interface {
+	NodeID(ctx context.Context, obj *kajabi.Customer) (string, error)
+
 	Contact(ctx context.Context, obj *kajabi.Customer) (*kajabi.Contact, error)
 	Site(ctx context.Context, obj *kajabi.Customer) (*kajabi.Site, error)
 	Products(ctx context.Context, obj *kajabi.Customer) ([]*kajabi.Product, error)
@@ -204,10 +215,14 @@ type EntityResolver interface {
 	FindSite(ctx context.Context, reps []*model.SiteRepresentation) ([]*kajabi.Site, error)
 }
 type OfferResolver interface {
+	NodeID(ctx context.Context, obj *kajabi.Offer) (string, error)
+
 	Site(ctx context.Context, obj *kajabi.Offer) (*kajabi.Site, error)
 	Products(ctx context.Context, obj *kajabi.Offer) ([]*kajabi.Product, error)
 }
 type ProductResolver interface {
+	NodeID(ctx context.Context, obj *kajabi.Product) (string, error)
+
 	Site(ctx context.Context, obj *kajabi.Product) (*kajabi.Site, error)
 }
 type QueryResolver interface {
@@ -220,6 +235,10 @@ type QueryResolver interface {
 	Product(ctx context.Context, id string) (*kajabi.Product, error)
 	Offers(ctx context.Context, siteID *string) ([]*kajabi.Offer, error)
 	Offer(ctx context.Context, id string) (*kajabi.Offer, error)
+	Node(ctx context.Context, id string) (model.Node, error)
+}
+type SiteResolver interface {
+	NodeID(ctx context.Context, obj *kajabi.Site) (string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -330,6 +349,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Name(childComplexity), true
+	case "Contact.nodeId":
+		if e.ComplexityRoot.Contact.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.NodeID(childComplexity), true
 	case "Contact.phoneNumber":
 		if e.ComplexityRoot.Contact.PhoneNumber == nil {
 			break
@@ -415,6 +440,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.NetRevenue(childComplexity), true
+	case "Customer.nodeId":
+		if e.ComplexityRoot.Customer.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.NodeID(childComplexity), true
 	case "Customer.offers":
 		if e.ComplexityRoot.Customer.Offers == nil {
 			break
@@ -606,6 +637,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Offer.InternalTitle(childComplexity), true
+	case "Offer.nodeId":
+		if e.ComplexityRoot.Offer.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Offer.NodeID(childComplexity), true
 	case "Offer.oneTime":
 		if e.ComplexityRoot.Offer.OneTime == nil {
 			break
@@ -728,6 +765,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.MembersAggregateCount(childComplexity), true
+	case "Product.nodeId":
+		if e.ComplexityRoot.Product.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.NodeID(childComplexity), true
 	case "Product.productType":
 		if e.ComplexityRoot.Product.ProductTypeName == nil {
 			break
@@ -805,6 +848,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Customers(childComplexity, args["filter"].(*kajabi.CustomerFilter), args["sort"].(*model.CustomerSort), args["page"].(*model.PageInput), args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
 	case "Query.offer":
 		if e.ComplexityRoot.Query.Offer == nil {
 			break
@@ -896,6 +950,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Site.ID(childComplexity), true
+	case "Site.nodeId":
+		if e.ComplexityRoot.Site.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Site.NodeID(childComplexity), true
 	case "Site.subdomain":
 		if e.ComplexityRoot.Site.Subdomain == nil {
 			break
@@ -1068,6 +1128,21 @@ type Query {
   offers(siteId: ID): [Offer!]!
   "One offer by Kajabi id; null (with a NOT_FOUND error) when there is none."
   offer(id: ID!): Offer
+  """
+  Any object by its global id (its ` + "`" + `nodeId` + "`" + `), as Relay refetches it: null with NOT_FOUND when
+  the object is gone, BAD_USER_INPUT when the id is not one this service issued.
+  """
+  node(id: ID!): Node
+}
+
+"""
+An object that can be fetched again by a global id alone, following Relay's Global Object
+Identification. The global id is ` + "`" + `nodeId` + "`" + `, not ` + "`" + `id` + "`" + `: ` + "`" + `id` + "`" + ` stays Kajabi's own id (unique only
+within its type, and the Federation key); Relay clients set ` + "`" + `nodeInterfaceIdField: "nodeId"` + "`" + `.
+"""
+interface Node {
+  "Opaque global id, unique across every type; pass it to ` + "`" + `node(id:)` + "`" + `."
+  nodeId: ID!
 }
 
 """
@@ -1304,9 +1379,11 @@ type PageInfo {
 }
 
 "A Kajabi customer: a contact who was granted an offer or made a purchase."
-type Customer @key(fields: "id") @key(fields: "email") {
+type Customer implements Node @key(fields: "id") @key(fields: "email") {
   "Kajabi's id of the customer."
   id: ID!
+  "Opaque global id, unique across every type; pass it to ` + "`" + `node(id:)` + "`" + `."
+  nodeId: ID!
   "Full name; Kajabi keeps it in step with the customer's contact."
   name: String!
   "Email address, unique within the site, always lower case."
@@ -1347,9 +1424,11 @@ type Customer @key(fields: "id") @key(fields: "email") {
 }
 
 "A person in a site's contact list. Every customer has one; not every contact is a customer."
-type Contact @key(fields: "id") {
+type Contact implements Node @key(fields: "id") {
   "Kajabi's id of the contact."
   id: ID!
+  "Opaque global id, unique across every type; pass it to ` + "`" + `node(id:)` + "`" + `."
+  nodeId: ID!
   "Full name."
   name: String!
   "Email address."
@@ -1389,9 +1468,11 @@ type Contact @key(fields: "id") {
 }
 
 "One Kajabi website of the account."
-type Site @key(fields: "id") {
+type Site implements Node @key(fields: "id") {
   "Kajabi's id of the site."
   id: ID!
+  "Opaque global id, unique across every type; pass it to ` + "`" + `node(id:)` + "`" + `."
+  nodeId: ID!
   "The site's name."
   title: String!
   "The site's subdomain on mykajabi.com."
@@ -1403,9 +1484,11 @@ type Site @key(fields: "id") {
 }
 
 "Something a site sells access to: a course, a community, a coaching program, a podcast."
-type Product @key(fields: "id") {
+type Product implements Node @key(fields: "id") {
   "Kajabi's id of the product."
   id: ID!
+  "Opaque global id, unique across every type; pass it to ` + "`" + `node(id:)` + "`" + `."
+  nodeId: ID!
   "The product's name."
   title: String!
   "What the product is about."
@@ -1429,9 +1512,11 @@ type Product @key(fields: "id") {
 }
 
 "How a site sells products: a price, a payment plan and a checkout page."
-type Offer @key(fields: "id") {
+type Offer implements Node @key(fields: "id") {
   "Kajabi's id of the offer."
   id: ID!
+  "Opaque global id, unique across every type; pass it to ` + "`" + `node(id:)` + "`" + `."
+  nodeId: ID!
   "The offer's public name."
   title: String!
   "The name the site's admins see."
@@ -1580,6 +1665,8 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Contact_id(ctx, field)
+	case "nodeId":
+		return ec.fieldContext_Contact_nodeId(ctx, field)
 	case "name":
 		return ec.fieldContext_Contact_name(ctx, field)
 	case "email":
@@ -1624,6 +1711,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Customer_id(ctx, field)
+	case "nodeId":
+		return ec.fieldContext_Customer_nodeId(ctx, field)
 	case "name":
 		return ec.fieldContext_Customer_name(ctx, field)
 	case "email":
@@ -1692,6 +1781,8 @@ func (ec *executionContext) childFields_Offer(ctx context.Context, field graphql
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Offer_id(ctx, field)
+	case "nodeId":
+		return ec.fieldContext_Offer_nodeId(ctx, field)
 	case "title":
 		return ec.fieldContext_Offer_title(ctx, field)
 	case "internalTitle":
@@ -1750,6 +1841,8 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Product_id(ctx, field)
+	case "nodeId":
+		return ec.fieldContext_Product_nodeId(ctx, field)
 	case "title":
 		return ec.fieldContext_Product_title(ctx, field)
 	case "description":
@@ -1778,6 +1871,8 @@ func (ec *executionContext) childFields_Site(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Site_id(ctx, field)
+	case "nodeId":
+		return ec.fieldContext_Site_nodeId(ctx, field)
 	case "title":
 		return ec.fieldContext_Site_title(ctx, field)
 	case "subdomain":
@@ -2098,6 +2193,20 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_offer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2263,6 +2372,29 @@ func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Contact_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Contact_nodeId(ctx context.Context, field graphql.CollectedField, obj *kajabi.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_nodeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contact().NodeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Contact_name(ctx context.Context, field graphql.CollectedField, obj *kajabi.Contact) (ret graphql.Marshaler) {
@@ -2709,6 +2841,29 @@ func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Customer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Customer_nodeId(ctx context.Context, field graphql.CollectedField, obj *kajabi.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_nodeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().NodeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Customer_name(ctx context.Context, field graphql.CollectedField, obj *kajabi.Customer) (ret graphql.Marshaler) {
@@ -3587,6 +3742,29 @@ func (ec *executionContext) fieldContext_Offer_id(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Offer", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Offer_nodeId(ctx context.Context, field graphql.CollectedField, obj *kajabi.Offer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Offer_nodeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Offer().NodeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Offer_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Offer", field, true, true, "ID")
+}
+
 func (ec *executionContext) _Offer_title(ctx context.Context, field graphql.CollectedField, obj *kajabi.Offer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4132,6 +4310,29 @@ func (ec *executionContext) _Product_id(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Product_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Product_nodeId(ctx context.Context, field graphql.CollectedField, obj *kajabi.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_nodeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Product().NodeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Product", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Product_title(ctx context.Context, field graphql.CollectedField, obj *kajabi.Product) (ret graphql.Marshaler) {
@@ -4757,6 +4958,50 @@ func (ec *executionContext) fieldContext_Query_offer(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query__entities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4930,6 +5175,29 @@ func (ec *executionContext) _Site_id(ctx context.Context, field graphql.Collecte
 }
 func (ec *executionContext) fieldContext_Site_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Site", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Site_nodeId(ctx context.Context, field graphql.CollectedField, obj *kajabi.Site) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Site_nodeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Site().NodeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Site_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Site", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Site_title(ctx context.Context, field graphql.CollectedField, obj *kajabi.Site) (ret graphql.Marshaler) {
@@ -7072,6 +7340,54 @@ func UnmarshalSiteRepresentation(ctx context.Context, raw any) (model.SiteRepres
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj model.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case kajabi.Site:
+		return ec._Site(ctx, sel, &obj)
+	case *kajabi.Site:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Site(ctx, sel, obj)
+	case kajabi.Product:
+		return ec._Product(ctx, sel, &obj)
+	case *kajabi.Product:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Product(ctx, sel, obj)
+	case kajabi.Offer:
+		return ec._Offer(ctx, sel, &obj)
+	case *kajabi.Offer:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Offer(ctx, sel, obj)
+	case kajabi.Customer:
+		return ec._Customer(ctx, sel, &obj)
+	case *kajabi.Customer:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Customer(ctx, sel, obj)
+	case kajabi.Contact:
+		return ec._Contact(ctx, sel, &obj)
+	case *kajabi.Contact:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Contact(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, obj fedruntime.Entity) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
@@ -7124,7 +7440,7 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 
 // region    **************************** object.gotpl ****************************
 
-var contactImplementors = []string{"Contact", "_Entity"}
+var contactImplementors = []string{"Contact", "Node", "_Entity"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *kajabi.Contact) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
@@ -7140,6 +7456,12 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nodeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contact_nodeId(ctx, field, obj)
+				})
 		case "name":
 			out.Values[i] = ec._Contact_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -7248,7 +7570,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-var customerImplementors = []string{"Customer", "_Entity"}
+var customerImplementors = []string{"Customer", "Node", "_Entity"}
 
 func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet, obj *kajabi.Customer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerImplementors)
@@ -7264,6 +7586,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nodeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_nodeId(ctx, field, obj)
+				})
 		case "name":
 			out.Values[i] = ec._Customer_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -7527,7 +7855,7 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 	return out
 }
 
-var offerImplementors = []string{"Offer", "_Entity"}
+var offerImplementors = []string{"Offer", "Node", "_Entity"}
 
 func (ec *executionContext) _Offer(ctx context.Context, sel ast.SelectionSet, obj *kajabi.Offer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, offerImplementors)
@@ -7543,6 +7871,12 @@ func (ec *executionContext) _Offer(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nodeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Offer_nodeId(ctx, field, obj)
+				})
 		case "title":
 			out.Values[i] = ec._Offer_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -7700,7 +8034,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var productImplementors = []string{"Product", "_Entity"}
+var productImplementors = []string{"Product", "Node", "_Entity"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *kajabi.Product) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
@@ -7716,6 +8050,12 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nodeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Product_nodeId(ctx, field, obj)
+				})
 		case "title":
 			out.Values[i] = ec._Product_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -7857,6 +8197,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_offer(ctx, field)
 				})
+		case "node":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_node(ctx, field)
+				})
 		case "_entities":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -7900,7 +8246,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
-var siteImplementors = []string{"Site", "_Entity"}
+var siteImplementors = []string{"Site", "Node", "_Entity"}
 
 func (ec *executionContext) _Site(ctx context.Context, sel ast.SelectionSet, obj *kajabi.Site) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, siteImplementors)
@@ -7914,27 +8260,33 @@ func (ec *executionContext) _Site(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._Site_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nodeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Site_nodeId(ctx, field, obj)
+				})
 		case "title":
 			out.Values[i] = ec._Site_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subdomain":
 			out.Values[i] = ec._Site_subdomain(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Site_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Site_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9254,6 +9606,13 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) marshalONode2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOOffer2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOffer(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Offer) graphql.Marshaler {

@@ -13,9 +13,19 @@ import (
 	"github.com/kajabi-graphql/facade/kajabi"
 )
 
+// NodeID is the resolver for the nodeId field.
+func (r *contactResolver) NodeID(ctx context.Context, obj *kajabi.Contact) (string, error) {
+	return nodeID("Contact", obj.ID), nil
+}
+
 // Site is the resolver for the site field.
 func (r *contactResolver) Site(ctx context.Context, obj *kajabi.Contact) (*kajabi.Site, error) {
 	return site(ctx, obj.Site)
+}
+
+// NodeID is the resolver for the nodeId field.
+func (r *customerResolver) NodeID(ctx context.Context, obj *kajabi.Customer) (string, error) {
+	return nodeID("Customer", obj.ID), nil
 }
 
 // Contact is the resolver for the contact field.
@@ -47,6 +57,11 @@ func (r *customerResolver) Offers(ctx context.Context, obj *kajabi.Customer) ([]
 	return loaded(ctx, offers, errs), nil
 }
 
+// NodeID is the resolver for the nodeId field.
+func (r *offerResolver) NodeID(ctx context.Context, obj *kajabi.Offer) (string, error) {
+	return nodeID("Offer", obj.ID), nil
+}
+
 // Site is the resolver for the site field.
 func (r *offerResolver) Site(ctx context.Context, obj *kajabi.Offer) (*kajabi.Site, error) {
 	return site(ctx, obj.Site)
@@ -56,6 +71,11 @@ func (r *offerResolver) Site(ctx context.Context, obj *kajabi.Offer) (*kajabi.Si
 func (r *offerResolver) Products(ctx context.Context, obj *kajabi.Offer) ([]*kajabi.Product, error) {
 	products, errs := loader.For(ctx).Products(ctx, idOf(obj.Site), obj.Products)
 	return loaded(ctx, products, errs), nil
+}
+
+// NodeID is the resolver for the nodeId field.
+func (r *productResolver) NodeID(ctx context.Context, obj *kajabi.Product) (string, error) {
+	return nodeID("Product", obj.ID), nil
 }
 
 // Site is the resolver for the site field.
@@ -137,6 +157,16 @@ func (r *queryResolver) Offer(ctx context.Context, id string) (*kajabi.Offer, er
 	return loader.For(ctx).Offer(ctx, "", id)
 }
 
+// Node is the resolver for the node field.
+func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
+	return resolveNode(ctx, id)
+}
+
+// NodeID is the resolver for the nodeId field.
+func (r *siteResolver) NodeID(ctx context.Context, obj *kajabi.Site) (string, error) {
+	return nodeID("Site", obj.ID), nil
+}
+
 // Contact returns ContactResolver implementation.
 func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
 
@@ -152,10 +182,14 @@ func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Site returns SiteResolver implementation.
+func (r *Resolver) Site() SiteResolver { return &siteResolver{r} }
+
 type (
 	contactResolver  struct{ *Resolver }
 	customerResolver struct{ *Resolver }
 	offerResolver    struct{ *Resolver }
 	productResolver  struct{ *Resolver }
 	queryResolver    struct{ *Resolver }
+	siteResolver     struct{ *Resolver }
 )

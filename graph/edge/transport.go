@@ -47,6 +47,9 @@ const (
 //   - A mutation sent with GET is 405 with Allow: POST.
 //   - Everything that reaches execution is 200, with data (null when a non-null root field
 //     failed) and errors as they came.
+//   - A query with @defer is streamed as multipart/mixed when Accept names it (GET or
+//     POST alike: nothing about GET stops a stream); otherwise its deferred fragments run
+//     inline and the answer is one complete response (see defer.go).
 //
 // It handles every method but OPTIONS and HEAD (transport.Options answers those), so add it
 // after any transport meant to take other POSTs, such as multipart uploads.
@@ -67,6 +70,11 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	media, ok := negotiateMediaType(r.Header.Values("Accept"))
+	stream := acceptsMultipart(r.Header.Values("Accept"))
+	multipartOnly := !ok && stream
+	if multipartOnly {
+		media, ok = mediaJSON, true // refusals before execution stay plain JSON
+	}
 	if !ok {
 		writeRequestError(ctx, w, exec, mediaJSON, http.StatusNotAcceptable, graph.CodeBadRequest,
 			"none of the accepted media types can be served: accept %s or %s", mediaGraphQLResponse, mediaJSON)
@@ -111,8 +119,16 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 
+	if !stream {
+		inlineDefers(opCtx)
+	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	body, err := encodeResponse(responses(ctx))
+	first := responses(ctx)
+	if first != nil && (first.HasNext != nil || multipartOnly) {
+		writeIncremental(ctx, w, first, responses)
+		return
+	}
+	body, err := encodeResponse(first)
 	if err != nil {
 		panic(fmt.Errorf("encode graphql response: %w", err)) // the server's recover presents it
 	}

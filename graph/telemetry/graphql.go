@@ -70,8 +70,10 @@ func (e gqlExtension) InterceptOperation(ctx context.Context, next graphql.Opera
 	responses := next(context.WithValue(ctx, operationKey{}, op))
 	return func(ctx context.Context) *graphql.Response {
 		resp := responses(ctx)
-		// Queries and mutations have one response; the span ends with it.
-		op.once.Do(func() { span.End() })
+		// The span ends with the last response: the only one, or the last @defer increment.
+		if !more(resp) {
+			op.once.Do(func() { span.End() })
+		}
 		return resp
 	}
 }
@@ -124,13 +126,16 @@ func (t *T) observeResponse(ctx context.Context, resp *graphql.Response) {
 	if len(errCodes) > 0 {
 		status = "error"
 	}
-	t.graphqlRequests.WithLabelValues(label, status).Inc()
-	if !start.IsZero() {
-		t.graphqlDuration.WithLabelValues(label).Observe(time.Since(start).Seconds())
-	}
 	if op != nil && len(errCodes) > 0 {
 		op.span.SetAttributes(attribute.StringSlice("graphql.error.codes", errCodes))
 		op.span.SetStatus(codes.Error, errCodes[0])
+	}
+	if more(resp) {
+		return // a request is counted and timed once, at its last @defer increment
+	}
+	t.graphqlRequests.WithLabelValues(label, status).Inc()
+	if !start.IsZero() {
+		t.graphqlDuration.WithLabelValues(label).Observe(time.Since(start).Seconds())
 	}
 }
 
@@ -152,4 +157,9 @@ func (t *T) LoaderObserver() loader.Observer {
 			t.cacheRequests.WithLabelValues(result).Inc()
 		},
 	}
+}
+
+// more reports whether resp is a @defer response that further increments follow.
+func more(resp *graphql.Response) bool {
+	return resp != nil && resp.HasNext != nil && *resp.HasNext
 }
