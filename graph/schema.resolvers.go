@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/model"
@@ -16,6 +17,21 @@ import (
 // Site is the resolver for the site field.
 func (r *contactResolver) Site(ctx context.Context, obj *kajabi.Contact) (*kajabi.Site, error) {
 	return site(ctx, obj.Site)
+}
+
+// Tags is the resolver for the tags field.
+func (r *contactResolver) Tags(ctx context.Context, obj *kajabi.Contact) ([]*kajabi.ContactTag, error) {
+	tags, errs := loader.For(ctx).ContactTags(ctx, obj)
+	return loaded(ctx, tags, errs), nil
+}
+
+// Notes is the resolver for the notes field.
+func (r *contactResolver) Notes(ctx context.Context, obj *kajabi.Contact, first *int) ([]*kajabi.ContactNote, error) {
+	n, err := relationSize(first)
+	if err != nil {
+		return nil, err
+	}
+	return loader.For(ctx).ContactNotes(ctx, obj.ID, &kajabi.ContactNoteListOptions{ListOptions: kajabi.ListOptions{PageSize: n}})
 }
 
 // Contact is the resolver for the contact field.
@@ -47,6 +63,72 @@ func (r *customerResolver) Offers(ctx context.Context, obj *kajabi.Customer) ([]
 	return loaded(ctx, offers, errs), nil
 }
 
+// Purchases is the resolver for the purchases field.
+func (r *customerResolver) Purchases(ctx context.Context, obj *kajabi.Customer, first *int, active *bool) ([]*kajabi.Purchase, error) {
+	n, err := relationSize(first)
+	if err != nil {
+		return nil, err
+	}
+	return loader.For(ctx).Purchases(ctx, obj.ID, &kajabi.PurchaseListOptions{Active: active, ListOptions: kajabi.ListOptions{PageSize: n}})
+}
+
+// Orders is the resolver for the orders field.
+func (r *customerResolver) Orders(ctx context.Context, obj *kajabi.Customer, first *int) ([]*kajabi.Order, error) {
+	n, err := relationSize(first)
+	if err != nil {
+		return nil, err
+	}
+	return loader.For(ctx).Orders(ctx, obj.ID, &kajabi.OrderListOptions{ListOptions: kajabi.ListOptions{PageSize: n}})
+}
+
+// Transactions is the resolver for the transactions field.
+func (r *customerResolver) Transactions(ctx context.Context, obj *kajabi.Customer, first *int, startDate *model.Date, endDate *model.Date) ([]*kajabi.Transaction, error) {
+	opts, err := transactionOptions(first, startDate, endDate)
+	if err != nil {
+		return nil, err
+	}
+	return loader.For(ctx).Transactions(ctx, obj.ID, opts)
+}
+
+// GrantOffers is the resolver for the grantOffers field.
+func (r *mutationResolver) GrantOffers(ctx context.Context, customerID string, offerIds []string) (*kajabi.Customer, error) {
+	return r.changeOffers(ctx, loader.GrantOffers, customerID, offerIds)
+}
+
+// RevokeOffers is the resolver for the revokeOffers field.
+func (r *mutationResolver) RevokeOffers(ctx context.Context, customerID string, offerIds []string) (*kajabi.Customer, error) {
+	return r.changeOffers(ctx, loader.RevokeOffers, customerID, offerIds)
+}
+
+// SetOffers is the resolver for the setOffers field.
+func (r *mutationResolver) SetOffers(ctx context.Context, customerID string, offerIds []string) (*kajabi.Customer, error) {
+	return r.changeOffers(ctx, loader.SetOffers, customerID, offerIds)
+}
+
+// AddContactTags is the resolver for the addContactTags field.
+func (r *mutationResolver) AddContactTags(ctx context.Context, contactID string, tagIds []string) (*kajabi.Contact, error) {
+	return r.changeTags(ctx, true, contactID, tagIds)
+}
+
+// RemoveContactTags is the resolver for the removeContactTags field.
+func (r *mutationResolver) RemoveContactTags(ctx context.Context, contactID string, tagIds []string) (*kajabi.Contact, error) {
+	return r.changeTags(ctx, false, contactID, tagIds)
+}
+
+// CreateContactNote is the resolver for the createContactNote field.
+func (r *mutationResolver) CreateContactNote(ctx context.Context, contactID string, body string) (*kajabi.ContactNote, error) {
+	if err := r.mayWrite(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkID("contactId", contactID); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(body) == "" {
+		return nil, badInput("body", "must not be empty")
+	}
+	return loader.For(ctx).CreateContactNote(ctx, contactID, body)
+}
+
 // Site is the resolver for the site field.
 func (r *offerResolver) Site(ctx context.Context, obj *kajabi.Offer) (*kajabi.Site, error) {
 	return site(ctx, obj.Site)
@@ -58,9 +140,37 @@ func (r *offerResolver) Products(ctx context.Context, obj *kajabi.Offer) ([]*kaj
 	return loaded(ctx, products, errs), nil
 }
 
+// Customer is the resolver for the customer field.
+func (r *orderResolver) Customer(ctx context.Context, obj *kajabi.Order) (*kajabi.Customer, error) {
+	return customer(ctx, obj.Customer)
+}
+
+// Site is the resolver for the site field.
+func (r *orderResolver) Site(ctx context.Context, obj *kajabi.Order) (*kajabi.Site, error) {
+	return site(ctx, obj.Site)
+}
+
 // Site is the resolver for the site field.
 func (r *productResolver) Site(ctx context.Context, obj *kajabi.Product) (*kajabi.Site, error) {
 	return site(ctx, obj.Site)
+}
+
+// RawExtraContactInformation is the resolver for the rawExtraContactInformation field.
+func (r *purchaseResolver) RawExtraContactInformation(ctx context.Context, obj *kajabi.Purchase) (*string, error) {
+	return jsonText(obj.RawExtraContactInformation), nil
+}
+
+// Offer is the resolver for the offer field.
+func (r *purchaseResolver) Offer(ctx context.Context, obj *kajabi.Purchase) (*kajabi.Offer, error) {
+	if obj.Offer == nil {
+		return nil, nil
+	}
+	return loader.For(ctx).Offer(ctx, "", obj.Offer.ID)
+}
+
+// Customer is the resolver for the customer field.
+func (r *purchaseResolver) Customer(ctx context.Context, obj *kajabi.Purchase) (*kajabi.Customer, error) {
+	return customer(ctx, obj.Customer)
 }
 
 // Customers is the resolver for the customers field.
@@ -137,25 +247,46 @@ func (r *queryResolver) Offer(ctx context.Context, id string) (*kajabi.Offer, er
 	return loader.For(ctx).Offer(ctx, "", id)
 }
 
+// Customer is the resolver for the customer field.
+func (r *transactionResolver) Customer(ctx context.Context, obj *kajabi.Transaction) (*kajabi.Customer, error) {
+	return customer(ctx, obj.Customer)
+}
+
 // Contact returns ContactResolver implementation.
 func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
 
 // Customer returns CustomerResolver implementation.
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
 // Offer returns OfferResolver implementation.
 func (r *Resolver) Offer() OfferResolver { return &offerResolver{r} }
+
+// Order returns OrderResolver implementation.
+func (r *Resolver) Order() OrderResolver { return &orderResolver{r} }
 
 // Product returns ProductResolver implementation.
 func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
 
+// Purchase returns PurchaseResolver implementation.
+func (r *Resolver) Purchase() PurchaseResolver { return &purchaseResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Transaction returns TransactionResolver implementation.
+func (r *Resolver) Transaction() TransactionResolver { return &transactionResolver{r} }
+
 type (
-	contactResolver  struct{ *Resolver }
-	customerResolver struct{ *Resolver }
-	offerResolver    struct{ *Resolver }
-	productResolver  struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	contactResolver     struct{ *Resolver }
+	customerResolver    struct{ *Resolver }
+	mutationResolver    struct{ *Resolver }
+	offerResolver       struct{ *Resolver }
+	orderResolver       struct{ *Resolver }
+	productResolver     struct{ *Resolver }
+	purchaseResolver    struct{ *Resolver }
+	queryResolver       struct{ *Resolver }
+	transactionResolver struct{ *Resolver }
 )

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"strings"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -50,4 +51,16 @@ func (c *Cache) Len() int {
 		return 0
 	}
 	return c.lru.Len()
+}
+
+// forget drops the identity's entries whose key starts with prefix: what a write changed.
+func (c *Cache) forget(identity, prefix string) {
+	if c == nil || c.lru == nil {
+		return
+	}
+	for _, k := range c.lru.Keys() {
+		if k.identity == identity && strings.HasPrefix(k.key, prefix) {
+			c.lru.Remove(k)
+		}
+	}
 }

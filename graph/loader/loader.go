@@ -53,6 +53,7 @@ type Loaders struct {
 	sites            *dataloader.Loader[string, *kajabi.Site]
 	products         *catalog[*kajabi.Product]
 	offers           *catalog[*kajabi.Offer]
+	tags             *catalog[*kajabi.ContactTag]
 }
 
 type ctxKey struct{}
@@ -83,6 +84,7 @@ func New(cfg Config, client *kajabi.Client, identity string) *Loaders {
 	l.sites = newLoader(l, "sites", l.loadSites, wait)
 	l.products = newCatalog(l, wait, productsEndpoint(client))
 	l.offers = newCatalog(l, wait, offersEndpoint(client))
+	l.tags = newCatalog(l, wait, tagsEndpoint(client))
 	return l
 }
 
