@@ -81,6 +81,7 @@ type config struct {
 
 	GraphiQL       bool
 	CSRFPrevention bool
+	Mutations      bool
 	RequestTimeout time.Duration
 	Limits         edge.RequestLimits
 
@@ -142,6 +143,7 @@ func (c *config) settings() []setting {
 		{"ALLOW_OPEN", "allow-open", "false", "let open mode listen beyond loopback (only behind something that checks callers)", boolean(&c.AllowOpen)},
 		{"CORS_ALLOWED_ORIGINS", "cors-allowed-origins", "", "browser origins allowed to call cross-origin, comma-separated; * is any origin", list(&c.CORSOrigins)},
 		{"CSRF_PREVENTION", "csrf-prevention", "true", "refuse GETs and simple-content-type POSTs without a preflight header (CSRF_BLOCKED)", boolean(&c.CSRFPrevention)},
+		{"MUTATIONS", "mutations", "false", "run the Mutation fields (offer grants, contact tags, notes); in service mode only keys with the write scope (KEY:write in API_KEYS) may", boolean(&c.Mutations)},
 
 		{"MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest request body (PAYLOAD_TOO_LARGE)", integer(&c.MaxBodyBytes)},
 		{"MAX_QUERY_BYTES", "max-query-bytes", strconv.Itoa(qd.MaxQueryBytes), "longest query text (QUERY_TOO_LARGE); 0 turns this and each limit below off", integer(&c.Limits.MaxQueryBytes)},
@@ -546,7 +548,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		}
 		cache = loader.NewCache(cfg.CacheTTL, 0, opts...)
 	}
-	resolver := &graph.Resolver{Client: client, DefaultSiteID: cfg.KajabiSiteID}
+	resolver := &graph.Resolver{Client: client, DefaultSiteID: cfg.KajabiSiteID, Mutations: cfg.Mutations}
 	opts := cfg.HandlerOptions
 	opts.Cache, opts.QueryStore, opts.Telemetry, opts.Passthrough = cache, queries, tel, cfg.AuthMode == authPassthrough
 	opts.Limits, opts.Timeout, opts.DisableCSRFPrevention = &cfg.Limits, cfg.RequestTimeout, !cfg.CSRFPrevention

@@ -28,7 +28,9 @@ const (
 //   - a relation list (Customer.products, Customer.offers, Offer.products): 2 + 5 × the
 //     children;
 //   - a site's products or offers: 1 + 100 × the children; sites: 1 + 10 × the children;
-//   - _entities: 1 + one per representation × the children.
+//   - _entities: 1 + one per representation × the children;
+//   - a customer's purchases, orders, transactions and a contact's notes: 2 + first × the
+//     children (setHistoryCost).
 //
 // Every other field costs 1, plus its children. The README's example query (a few fields of
 // each relation per customer) costs 49 a row: 246 for its 5 customers, 4901 for 100, just
@@ -51,6 +53,33 @@ func setCostModel(c *ComplexityRoot) {
 	c.Customer.Contact, c.Customer.Site = relation, relation
 	c.Contact.Site, c.Product.Site, c.Offer.Site = relation, relation, relation
 	c.Customer.Products, c.Customer.Offers, c.Offer.Products = list, list, list
+	setHistoryCost(c, relation, list)
+}
+
+// setHistoryCost prices the Customer 360 fields. A customer's purchases, orders and
+// transactions and a contact's notes are one call each per row and hold up to first
+// records: 2 + first × the children, so a page of 100 customers with all of them is
+// refused up front rather than half fetched. Tags come from the site's list, like offers.
+// A write is a call plus the read of what it returns: 2 + the children.
+func setHistoryCost(c *ComplexityRoot, relation func(int) int, list func(int) int) {
+	rows := func(first *int, child int) int {
+		n := defaultPageSize
+		if first != nil {
+			n = min(max(*first, 1), maxPageSize)
+		}
+		return costRelation + mul(n, child)
+	}
+	c.Customer.Purchases = func(child int, first *int, _ *bool) int { return rows(first, child) }
+	c.Customer.Orders = func(child int, first *int) int { return rows(first, child) }
+	c.Customer.Transactions = func(child int, first *int, _, _ *model.Date) int { return rows(first, child) }
+	c.Contact.Notes = func(child int, first *int) int { return rows(first, child) }
+	c.Contact.Tags = list
+	c.Purchase.Offer, c.Purchase.Customer = relation, relation
+	c.Order.Customer, c.Order.Site, c.Transaction.Customer = relation, relation, relation
+	write := func(child int, _ string, _ []string) int { return relation(child) }
+	c.Mutation.GrantOffers, c.Mutation.RevokeOffers, c.Mutation.SetOffers = write, write, write
+	c.Mutation.AddContactTags, c.Mutation.RemoveContactTags = write, write
+	c.Mutation.CreateContactNote = func(child int, _, _ string) int { return relation(child) }
 }
 
 // pageSize is the rows a customers page will hold, clamped to what the resolver accepts:

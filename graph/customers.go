@@ -229,6 +229,9 @@ var customerFieldNeeds = map[string][]string{
 	"site":           {"site"},
 	"products":       {"products", "site"},
 	"offers":         {"offers", "site"},
+	"purchases":      nil, // read by filter[customer_id]: the id is enough
+	"orders":         nil,
+	"transactions":   nil,
 }
 
 // kajabiCustomerFields is the order fields[customers] lists them in (the spec's), so one

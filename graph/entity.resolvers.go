@@ -46,6 +46,16 @@ func (r *entityResolver) FindOffer(ctx context.Context, reps []*model.OfferRepre
 	})
 }
 
+// FindOrder is the resolver for the findOrder field.
+func (r *entityResolver) FindOrder(ctx context.Context, reps []*model.OrderRepresentation) ([]*kajabi.Order, error) {
+	return findEach(ctx, reps, func(ctx context.Context, rep *model.OrderRepresentation) (*kajabi.Order, error) {
+		if err := checkID(representationID, deref(rep.ID)); err != nil {
+			return nil, err
+		}
+		return loader.For(ctx).Order(ctx, deref(rep.ID))
+	})
+}
+
 // FindProduct is the resolver for the findProduct field.
 func (r *entityResolver) FindProduct(ctx context.Context, reps []*model.ProductRepresentation) ([]*kajabi.Product, error) {
 	return findEach(ctx, reps, func(ctx context.Context, rep *model.ProductRepresentation) (*kajabi.Product, error) {
@@ -56,6 +66,16 @@ func (r *entityResolver) FindProduct(ctx context.Context, reps []*model.ProductR
 	})
 }
 
+// FindPurchase is the resolver for the findPurchase field.
+func (r *entityResolver) FindPurchase(ctx context.Context, reps []*model.PurchaseRepresentation) ([]*kajabi.Purchase, error) {
+	return findEach(ctx, reps, func(ctx context.Context, rep *model.PurchaseRepresentation) (*kajabi.Purchase, error) {
+		if err := checkID(representationID, deref(rep.ID)); err != nil {
+			return nil, err
+		}
+		return loader.For(ctx).Purchase(ctx, deref(rep.ID))
+	})
+}
+
 // FindSite is the resolver for the findSite field.
 func (r *entityResolver) FindSite(ctx context.Context, reps []*model.SiteRepresentation) ([]*kajabi.Site, error) {
 	return findEach(ctx, reps, func(ctx context.Context, rep *model.SiteRepresentation) (*kajabi.Site, error) {
@@ -63,6 +83,16 @@ func (r *entityResolver) FindSite(ctx context.Context, reps []*model.SiteReprese
 			return nil, err
 		}
 		return loader.For(ctx).Site(ctx, deref(rep.ID))
+	})
+}
+
+// FindTransaction is the resolver for the findTransaction field.
+func (r *entityResolver) FindTransaction(ctx context.Context, reps []*model.TransactionRepresentation) ([]*kajabi.Transaction, error) {
+	return findEach(ctx, reps, func(ctx context.Context, rep *model.TransactionRepresentation) (*kajabi.Transaction, error) {
+		if err := checkID(representationID, deref(rep.ID)); err != nil {
+			return nil, err
+		}
+		return loader.For(ctx).Transaction(ctx, deref(rep.ID))
 	})
 }
 

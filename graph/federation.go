@@ -142,9 +142,15 @@ func isMulti(typeName string) bool {
 		return true
 	case "Offer":
 		return true
+	case "Order":
+		return true
 	case "Product":
 		return true
+	case "Purchase":
+		return true
 	case "Site":
+		return true
+	case "Transaction":
 		return true
 	default:
 		return false
@@ -282,6 +288,38 @@ func (ec *executionContext) resolveManyEntities(
 		}
 		return nil
 
+	case "Order":
+		representations := make([]any, len(reps))
+		matchedKeys := make([]model.OrderMatchedKey, len(reps))
+		for i, rep := range reps {
+			matchedKey, err := matchedKeyForOrder(ctx, rep.entity)
+			if err != nil {
+				return fmt.Errorf(`finding resolver for Entity "Order": %w`, err)
+			}
+			representations[i] = map[string]any(rep.entity)
+			matchedKeys[i] = matchedKey
+		}
+		typedReps, err := ec.unmarshalNOrderRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐOrderRepresentationᚄ(ctx, representations)
+		if err != nil {
+			return fmt.Errorf(`unmarshalling representations for Entity "Order": %w`, err)
+		}
+		for i, typedRep := range typedReps {
+			typedRep.MatchedKey = matchedKeys[i]
+		}
+		entities, err := ec.Resolvers.Entity().FindOrder(ctx, typedReps)
+		entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+		if err != nil {
+			return err
+		}
+		for i, entity := range entities {
+			if i < len(entityErrs) && entityErrs[i] != nil {
+				ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+				continue
+			}
+			list[reps[i].index] = entity
+		}
+		return nil
+
 	case "Product":
 		representations := make([]any, len(reps))
 		matchedKeys := make([]model.ProductMatchedKey, len(reps))
@@ -314,6 +352,38 @@ func (ec *executionContext) resolveManyEntities(
 		}
 		return nil
 
+	case "Purchase":
+		representations := make([]any, len(reps))
+		matchedKeys := make([]model.PurchaseMatchedKey, len(reps))
+		for i, rep := range reps {
+			matchedKey, err := matchedKeyForPurchase(ctx, rep.entity)
+			if err != nil {
+				return fmt.Errorf(`finding resolver for Entity "Purchase": %w`, err)
+			}
+			representations[i] = map[string]any(rep.entity)
+			matchedKeys[i] = matchedKey
+		}
+		typedReps, err := ec.unmarshalNPurchaseRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐPurchaseRepresentationᚄ(ctx, representations)
+		if err != nil {
+			return fmt.Errorf(`unmarshalling representations for Entity "Purchase": %w`, err)
+		}
+		for i, typedRep := range typedReps {
+			typedRep.MatchedKey = matchedKeys[i]
+		}
+		entities, err := ec.Resolvers.Entity().FindPurchase(ctx, typedReps)
+		entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+		if err != nil {
+			return err
+		}
+		for i, entity := range entities {
+			if i < len(entityErrs) && entityErrs[i] != nil {
+				ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+				continue
+			}
+			list[reps[i].index] = entity
+		}
+		return nil
+
 	case "Site":
 		representations := make([]any, len(reps))
 		matchedKeys := make([]model.SiteMatchedKey, len(reps))
@@ -333,6 +403,38 @@ func (ec *executionContext) resolveManyEntities(
 			typedRep.MatchedKey = matchedKeys[i]
 		}
 		entities, err := ec.Resolvers.Entity().FindSite(ctx, typedReps)
+		entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+		if err != nil {
+			return err
+		}
+		for i, entity := range entities {
+			if i < len(entityErrs) && entityErrs[i] != nil {
+				ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+				continue
+			}
+			list[reps[i].index] = entity
+		}
+		return nil
+
+	case "Transaction":
+		representations := make([]any, len(reps))
+		matchedKeys := make([]model.TransactionMatchedKey, len(reps))
+		for i, rep := range reps {
+			matchedKey, err := matchedKeyForTransaction(ctx, rep.entity)
+			if err != nil {
+				return fmt.Errorf(`finding resolver for Entity "Transaction": %w`, err)
+			}
+			representations[i] = map[string]any(rep.entity)
+			matchedKeys[i] = matchedKey
+		}
+		typedReps, err := ec.unmarshalNTransactionRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐTransactionRepresentationᚄ(ctx, representations)
+		if err != nil {
+			return fmt.Errorf(`unmarshalling representations for Entity "Transaction": %w`, err)
+		}
+		for i, typedRep := range typedReps {
+			typedRep.MatchedKey = matchedKeys[i]
+		}
+		entities, err := ec.Resolvers.Entity().FindTransaction(ctx, typedReps)
 		entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
 		if err != nil {
 			return err
@@ -483,6 +585,41 @@ func matchedKeyForOffer(ctx context.Context, rep EntityRepresentation) (model.Of
 		errors.Join(entityResolverErrs...).Error())
 }
 
+func matchedKeyForOrder(ctx context.Context, rep EntityRepresentation) (model.OrderMatchedKey, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["id"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"id\" for Order", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for Order", ErrTypeNotFound))
+			break
+		}
+		return model.OrderMatchedKeyID, nil
+	}
+	return "", fmt.Errorf("%w for Order due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
+}
+
 func matchedKeyForProduct(ctx context.Context, rep EntityRepresentation) (model.ProductMatchedKey, error) {
 	// we collect errors because a later entity resolver may work fine
 	// when an entity has multiple keys
@@ -518,6 +655,41 @@ func matchedKeyForProduct(ctx context.Context, rep EntityRepresentation) (model.
 		errors.Join(entityResolverErrs...).Error())
 }
 
+func matchedKeyForPurchase(ctx context.Context, rep EntityRepresentation) (model.PurchaseMatchedKey, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["id"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"id\" for Purchase", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for Purchase", ErrTypeNotFound))
+			break
+		}
+		return model.PurchaseMatchedKeyID, nil
+	}
+	return "", fmt.Errorf("%w for Purchase due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
+}
+
 func matchedKeyForSite(ctx context.Context, rep EntityRepresentation) (model.SiteMatchedKey, error) {
 	// we collect errors because a later entity resolver may work fine
 	// when an entity has multiple keys
@@ -550,5 +722,40 @@ func matchedKeyForSite(ctx context.Context, rep EntityRepresentation) (model.Sit
 		return model.SiteMatchedKeyID, nil
 	}
 	return "", fmt.Errorf("%w for Site due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
+}
+
+func matchedKeyForTransaction(ctx context.Context, rep EntityRepresentation) (model.TransactionMatchedKey, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["id"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"id\" for Transaction", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for Transaction", ErrTypeNotFound))
+			break
+		}
+		return model.TransactionMatchedKeyID, nil
+	}
+	return "", fmt.Errorf("%w for Transaction due to %v", ErrTypeNotFound,
 		errors.Join(entityResolverErrs...).Error())
 }

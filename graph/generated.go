@@ -34,10 +34,14 @@ type ResolverRoot interface {
 	Contact() ContactResolver
 	Customer() CustomerResolver
 	Entity() EntityResolver
+	Mutation() MutationResolver
 	Offer() OfferResolver
+	Order() OrderResolver
 	Product() ProductResolver
+	Purchase() PurchaseResolver
 	Query() QueryResolver
 	Site() SiteResolver
+	Transaction() TransactionResolver
 }
 
 type DirectiveRoot struct {
@@ -61,10 +65,24 @@ type ComplexityRoot struct {
 		ID             func(childComplexity int) int
 		Name           func(childComplexity int) int
 		NodeID         func(childComplexity int) int
+		Notes          func(childComplexity int, first *int) int
 		PhoneNumber    func(childComplexity int) int
 		Site           func(childComplexity int) int
 		Subscribed     func(childComplexity int) int
+		Tags           func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
+	}
+
+	ContactNote struct {
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	ContactTag struct {
+		ID   func(childComplexity int) int
+		Name func(childComplexity int) int
 	}
 
 	Customer struct {
@@ -80,13 +98,16 @@ type ComplexityRoot struct {
 		NetRevenue     func(childComplexity int) int
 		NodeID         func(childComplexity int) int
 		Offers         func(childComplexity int) int
+		Orders         func(childComplexity int, first *int) int
 		Products       func(childComplexity int) int
 		PublicBio      func(childComplexity int) int
 		PublicLocation func(childComplexity int) int
 		PublicWebsite  func(childComplexity int) int
+		Purchases      func(childComplexity int, first *int, active *bool) int
 		SignInCount    func(childComplexity int) int
 		Site           func(childComplexity int) int
 		Socials        func(childComplexity int) int
+		Transactions   func(childComplexity int, first *int, startDate *model.Date, endDate *model.Date) int
 		UpdatedAt      func(childComplexity int) int
 	}
 
@@ -103,11 +124,23 @@ type ComplexityRoot struct {
 	}
 
 	Entity struct {
-		FindContact  func(childComplexity int, reps []*model.ContactRepresentation) int
-		FindCustomer func(childComplexity int, reps []*model.CustomerRepresentation) int
-		FindOffer    func(childComplexity int, reps []*model.OfferRepresentation) int
-		FindProduct  func(childComplexity int, reps []*model.ProductRepresentation) int
-		FindSite     func(childComplexity int, reps []*model.SiteRepresentation) int
+		FindContact     func(childComplexity int, reps []*model.ContactRepresentation) int
+		FindCustomer    func(childComplexity int, reps []*model.CustomerRepresentation) int
+		FindOffer       func(childComplexity int, reps []*model.OfferRepresentation) int
+		FindOrder       func(childComplexity int, reps []*model.OrderRepresentation) int
+		FindProduct     func(childComplexity int, reps []*model.ProductRepresentation) int
+		FindPurchase    func(childComplexity int, reps []*model.PurchaseRepresentation) int
+		FindSite        func(childComplexity int, reps []*model.SiteRepresentation) int
+		FindTransaction func(childComplexity int, reps []*model.TransactionRepresentation) int
+	}
+
+	Mutation struct {
+		AddContactTags    func(childComplexity int, contactID string, tagIds []string) int
+		CreateContactNote func(childComplexity int, contactID string, body string) int
+		GrantOffers       func(childComplexity int, customerID string, offerIds []string) int
+		RemoveContactTags func(childComplexity int, contactID string, tagIds []string) int
+		RevokeOffers      func(childComplexity int, customerID string, offerIds []string) int
+		SetOffers         func(childComplexity int, customerID string, offerIds []string) int
 	}
 
 	Offer struct {
@@ -128,6 +161,23 @@ type ComplexityRoot struct {
 		Site             func(childComplexity int) int
 		Subscription     func(childComplexity int) int
 		Title            func(childComplexity int) int
+	}
+
+	Order struct {
+		CreatedAt             func(childComplexity int) int
+		CurrencyCode          func(childComplexity int) int
+		CurrencySymbol        func(childComplexity int) int
+		Customer              func(childComplexity int) int
+		DiscountAmountInCents func(childComplexity int) int
+		FormattedSubtotal     func(childComplexity int) int
+		FormattedTotalPrice   func(childComplexity int) int
+		FulfilledAt           func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		OrderNumber           func(childComplexity int) int
+		SalesTaxAmountInCents func(childComplexity int) int
+		Site                  func(childComplexity int) int
+		SubtotalInCents       func(childComplexity int) int
+		TotalPriceInCents     func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -153,6 +203,33 @@ type ComplexityRoot struct {
 		ThumbnailURL          func(childComplexity int) int
 		Title                 func(childComplexity int) int
 		URL                   func(childComplexity int) int
+	}
+
+	Purchase struct {
+		AmountInCents              func(childComplexity int) int
+		BillingAddressZip          func(childComplexity int) int
+		CardholderName             func(childComplexity int) int
+		CouponCode                 func(childComplexity int) int
+		CreatedAt                  func(childComplexity int) int
+		Currency                   func(childComplexity int) int
+		Customer                   func(childComplexity int) int
+		DeactivatedAt              func(childComplexity int) int
+		DeactivationReason         func(childComplexity int) int
+		EffectiveStartAt           func(childComplexity int) int
+		ID                         func(childComplexity int) int
+		MultipayPaymentsMade       func(childComplexity int) int
+		Offer                      func(childComplexity int) int
+		OptIn                      func(childComplexity int) int
+		PaymentPlanTotalPayments   func(childComplexity int) int
+		PaymentType                func(childComplexity int) int
+		Quantity                   func(childComplexity int) int
+		RawExtraContactInformation func(childComplexity int) int
+		Referrer                   func(childComplexity int) int
+		Source                     func(childComplexity int) int
+		Status                     func(childComplexity int) int
+		Trial                      func(childComplexity int) int
+		TrialEndAt                 func(childComplexity int) int
+		UpdatedAt                  func(childComplexity int) int
 	}
 
 	Query struct {
@@ -185,6 +262,25 @@ type ComplexityRoot struct {
 		Twitter   func(childComplexity int) int
 	}
 
+	Transaction struct {
+		Action                     func(childComplexity int) int
+		AmountInCents              func(childComplexity int) int
+		CreatedAt                  func(childComplexity int) int
+		Currency                   func(childComplexity int) int
+		CurrencySymbol             func(childComplexity int) int
+		Customer                   func(childComplexity int) int
+		FormattedAmount            func(childComplexity int) int
+		ID                         func(childComplexity int) int
+		PaymentFeeInCents          func(childComplexity int) int
+		PaymentType                func(childComplexity int) int
+		Provider                   func(childComplexity int) int
+		SalesTaxInCents            func(childComplexity int) int
+		SettlementAmountInCents    func(childComplexity int) int
+		SettlementCurrency         func(childComplexity int) int
+		SettlementFeeAmountInCents func(childComplexity int) int
+		State                      func(childComplexity int) int
+	}
+
 	_Service struct {
 		SDL func(childComplexity int) int
 	}
@@ -198,6 +294,8 @@ type ContactResolver interface {
 	NodeID(ctx context.Context, obj *kajabi.Contact) (string, error)
 
 	Site(ctx context.Context, obj *kajabi.Contact) (*kajabi.Site, error)
+	Tags(ctx context.Context, obj *kajabi.Contact) ([]*kajabi.ContactTag, error)
+	Notes(ctx context.Context, obj *kajabi.Contact, first *int) ([]*kajabi.ContactNote, error)
 }
 type CustomerResolver interface {
 	NodeID(ctx context.Context, obj *kajabi.Customer) (string, error)
@@ -206,13 +304,27 @@ type CustomerResolver interface {
 	Site(ctx context.Context, obj *kajabi.Customer) (*kajabi.Site, error)
 	Products(ctx context.Context, obj *kajabi.Customer) ([]*kajabi.Product, error)
 	Offers(ctx context.Context, obj *kajabi.Customer) ([]*kajabi.Offer, error)
+	Purchases(ctx context.Context, obj *kajabi.Customer, first *int, active *bool) ([]*kajabi.Purchase, error)
+	Orders(ctx context.Context, obj *kajabi.Customer, first *int) ([]*kajabi.Order, error)
+	Transactions(ctx context.Context, obj *kajabi.Customer, first *int, startDate *model.Date, endDate *model.Date) ([]*kajabi.Transaction, error)
 }
 type EntityResolver interface {
 	FindContact(ctx context.Context, reps []*model.ContactRepresentation) ([]*kajabi.Contact, error)
 	FindCustomer(ctx context.Context, reps []*model.CustomerRepresentation) ([]*kajabi.Customer, error)
 	FindOffer(ctx context.Context, reps []*model.OfferRepresentation) ([]*kajabi.Offer, error)
+	FindOrder(ctx context.Context, reps []*model.OrderRepresentation) ([]*kajabi.Order, error)
 	FindProduct(ctx context.Context, reps []*model.ProductRepresentation) ([]*kajabi.Product, error)
+	FindPurchase(ctx context.Context, reps []*model.PurchaseRepresentation) ([]*kajabi.Purchase, error)
 	FindSite(ctx context.Context, reps []*model.SiteRepresentation) ([]*kajabi.Site, error)
+	FindTransaction(ctx context.Context, reps []*model.TransactionRepresentation) ([]*kajabi.Transaction, error)
+}
+type MutationResolver interface {
+	GrantOffers(ctx context.Context, customerID string, offerIds []string) (*kajabi.Customer, error)
+	RevokeOffers(ctx context.Context, customerID string, offerIds []string) (*kajabi.Customer, error)
+	SetOffers(ctx context.Context, customerID string, offerIds []string) (*kajabi.Customer, error)
+	AddContactTags(ctx context.Context, contactID string, tagIds []string) (*kajabi.Contact, error)
+	RemoveContactTags(ctx context.Context, contactID string, tagIds []string) (*kajabi.Contact, error)
+	CreateContactNote(ctx context.Context, contactID string, body string) (*kajabi.ContactNote, error)
 }
 type OfferResolver interface {
 	NodeID(ctx context.Context, obj *kajabi.Offer) (string, error)
@@ -220,10 +332,20 @@ type OfferResolver interface {
 	Site(ctx context.Context, obj *kajabi.Offer) (*kajabi.Site, error)
 	Products(ctx context.Context, obj *kajabi.Offer) ([]*kajabi.Product, error)
 }
+type OrderResolver interface {
+	Customer(ctx context.Context, obj *kajabi.Order) (*kajabi.Customer, error)
+	Site(ctx context.Context, obj *kajabi.Order) (*kajabi.Site, error)
+}
 type ProductResolver interface {
 	NodeID(ctx context.Context, obj *kajabi.Product) (string, error)
 
 	Site(ctx context.Context, obj *kajabi.Product) (*kajabi.Site, error)
+}
+type PurchaseResolver interface {
+	RawExtraContactInformation(ctx context.Context, obj *kajabi.Purchase) (*string, error)
+
+	Offer(ctx context.Context, obj *kajabi.Purchase) (*kajabi.Offer, error)
+	Customer(ctx context.Context, obj *kajabi.Purchase) (*kajabi.Customer, error)
 }
 type QueryResolver interface {
 	Customers(ctx context.Context, filter *kajabi.CustomerFilter, sort *model.CustomerSort, page *model.PageInput, first *int, after *string) (*model.CustomerConnection, error)
@@ -239,6 +361,9 @@ type QueryResolver interface {
 }
 type SiteResolver interface {
 	NodeID(ctx context.Context, obj *kajabi.Site) (string, error)
+}
+type TransactionResolver interface {
+	Customer(ctx context.Context, obj *kajabi.Transaction) (*kajabi.Customer, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -355,6 +480,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.NodeID(childComplexity), true
+	case "Contact.notes":
+		if e.ComplexityRoot.Contact.Notes == nil {
+			break
+		}
+
+		args, err := ec.field_Contact_notes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Contact.Notes(childComplexity, args["first"].(*int)), true
 	case "Contact.phoneNumber":
 		if e.ComplexityRoot.Contact.PhoneNumber == nil {
 			break
@@ -373,12 +509,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Subscribed(childComplexity), true
+	case "Contact.tags":
+		if e.ComplexityRoot.Contact.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.Tags(childComplexity), true
 	case "Contact.updatedAt":
 		if e.ComplexityRoot.Contact.UpdatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Contact.UpdatedAt(childComplexity), true
+
+	case "ContactNote.body":
+		if e.ComplexityRoot.ContactNote.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactNote.Body(childComplexity), true
+	case "ContactNote.createdAt":
+		if e.ComplexityRoot.ContactNote.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactNote.CreatedAt(childComplexity), true
+	case "ContactNote.id":
+		if e.ComplexityRoot.ContactNote.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactNote.ID(childComplexity), true
+	case "ContactNote.updatedAt":
+		if e.ComplexityRoot.ContactNote.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactNote.UpdatedAt(childComplexity), true
+
+	case "ContactTag.id":
+		if e.ComplexityRoot.ContactTag.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactTag.ID(childComplexity), true
+	case "ContactTag.name":
+		if e.ComplexityRoot.ContactTag.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactTag.Name(childComplexity), true
 
 	case "Customer.avatar":
 		if e.ComplexityRoot.Customer.Avatar == nil {
@@ -452,6 +632,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Offers(childComplexity), true
+	case "Customer.orders":
+		if e.ComplexityRoot.Customer.Orders == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_orders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Orders(childComplexity, args["first"].(*int)), true
 	case "Customer.products":
 		if e.ComplexityRoot.Customer.Products == nil {
 			break
@@ -476,6 +667,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.PublicWebsite(childComplexity), true
+	case "Customer.purchases":
+		if e.ComplexityRoot.Customer.Purchases == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_purchases_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Purchases(childComplexity, args["first"].(*int), args["active"].(*bool)), true
 	case "Customer.signInCount":
 		if e.ComplexityRoot.Customer.SignInCount == nil {
 			break
@@ -494,6 +696,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Socials(childComplexity), true
+	case "Customer.transactions":
+		if e.ComplexityRoot.Customer.Transactions == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_transactions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Transactions(childComplexity, args["first"].(*int), args["startDate"].(*model.Date), args["endDate"].(*model.Date)), true
 	case "Customer.updatedAt":
 		if e.ComplexityRoot.Customer.UpdatedAt == nil {
 			break
@@ -572,6 +785,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindOffer(childComplexity, args["reps"].([]*model.OfferRepresentation)), true
+	case "Entity.findOrder":
+		if e.ComplexityRoot.Entity.FindOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindOrder(childComplexity, args["reps"].([]*model.OrderRepresentation)), true
 	case "Entity.findProduct":
 		if e.ComplexityRoot.Entity.FindProduct == nil {
 			break
@@ -583,6 +807,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindProduct(childComplexity, args["reps"].([]*model.ProductRepresentation)), true
+	case "Entity.findPurchase":
+		if e.ComplexityRoot.Entity.FindPurchase == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findPurchase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindPurchase(childComplexity, args["reps"].([]*model.PurchaseRepresentation)), true
 	case "Entity.findSite":
 		if e.ComplexityRoot.Entity.FindSite == nil {
 			break
@@ -594,6 +829,84 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindSite(childComplexity, args["reps"].([]*model.SiteRepresentation)), true
+	case "Entity.findTransaction":
+		if e.ComplexityRoot.Entity.FindTransaction == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findTransaction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindTransaction(childComplexity, args["reps"].([]*model.TransactionRepresentation)), true
+
+	case "Mutation.addContactTags":
+		if e.ComplexityRoot.Mutation.AddContactTags == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addContactTags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddContactTags(childComplexity, args["contactId"].(string), args["tagIds"].([]string)), true
+	case "Mutation.createContactNote":
+		if e.ComplexityRoot.Mutation.CreateContactNote == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createContactNote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateContactNote(childComplexity, args["contactId"].(string), args["body"].(string)), true
+	case "Mutation.grantOffers":
+		if e.ComplexityRoot.Mutation.GrantOffers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_grantOffers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GrantOffers(childComplexity, args["customerId"].(string), args["offerIds"].([]string)), true
+	case "Mutation.removeContactTags":
+		if e.ComplexityRoot.Mutation.RemoveContactTags == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeContactTags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveContactTags(childComplexity, args["contactId"].(string), args["tagIds"].([]string)), true
+	case "Mutation.revokeOffers":
+		if e.ComplexityRoot.Mutation.RevokeOffers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeOffers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeOffers(childComplexity, args["customerId"].(string), args["offerIds"].([]string)), true
+	case "Mutation.setOffers":
+		if e.ComplexityRoot.Mutation.SetOffers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setOffers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetOffers(childComplexity, args["customerId"].(string), args["offerIds"].([]string)), true
 
 	case "Offer.checkoutUrl":
 		if e.ComplexityRoot.Offer.CheckoutURL == nil {
@@ -697,6 +1010,91 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Offer.Title(childComplexity), true
+
+	case "Order.createdAt":
+		if e.ComplexityRoot.Order.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.CreatedAt(childComplexity), true
+	case "Order.currencyCode":
+		if e.ComplexityRoot.Order.CurrencyCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.CurrencyCode(childComplexity), true
+	case "Order.currencySymbol":
+		if e.ComplexityRoot.Order.CurrencySymbol == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.CurrencySymbol(childComplexity), true
+	case "Order.customer":
+		if e.ComplexityRoot.Order.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Customer(childComplexity), true
+	case "Order.discountAmountInCents":
+		if e.ComplexityRoot.Order.DiscountAmountInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.DiscountAmountInCents(childComplexity), true
+	case "Order.formattedSubtotal":
+		if e.ComplexityRoot.Order.FormattedSubtotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.FormattedSubtotal(childComplexity), true
+	case "Order.formattedTotalPrice":
+		if e.ComplexityRoot.Order.FormattedTotalPrice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.FormattedTotalPrice(childComplexity), true
+	case "Order.fulfilledAt":
+		if e.ComplexityRoot.Order.FulfilledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.FulfilledAt(childComplexity), true
+	case "Order.id":
+		if e.ComplexityRoot.Order.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.ID(childComplexity), true
+	case "Order.orderNumber":
+		if e.ComplexityRoot.Order.OrderNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.OrderNumber(childComplexity), true
+	case "Order.salesTaxAmountInCents":
+		if e.ComplexityRoot.Order.SalesTaxAmountInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.SalesTaxAmountInCents(childComplexity), true
+	case "Order.site":
+		if e.ComplexityRoot.Order.Site == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Site(childComplexity), true
+	case "Order.subtotalInCents":
+		if e.ComplexityRoot.Order.SubtotalInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.SubtotalInCents(childComplexity), true
+	case "Order.totalPriceInCents":
+		if e.ComplexityRoot.Order.TotalPriceInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.TotalPriceInCents(childComplexity), true
 
 	case "PageInfo.currentPage":
 		if e.ComplexityRoot.PageInfo.CurrentPage == nil {
@@ -813,6 +1211,151 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.URL(childComplexity), true
+
+	case "Purchase.amountInCents":
+		if e.ComplexityRoot.Purchase.AmountInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.AmountInCents(childComplexity), true
+	case "Purchase.billingAddressZip":
+		if e.ComplexityRoot.Purchase.BillingAddressZip == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.BillingAddressZip(childComplexity), true
+	case "Purchase.cardholderName":
+		if e.ComplexityRoot.Purchase.CardholderName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.CardholderName(childComplexity), true
+	case "Purchase.couponCode":
+		if e.ComplexityRoot.Purchase.CouponCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.CouponCode(childComplexity), true
+	case "Purchase.createdAt":
+		if e.ComplexityRoot.Purchase.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.CreatedAt(childComplexity), true
+	case "Purchase.currency":
+		if e.ComplexityRoot.Purchase.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Currency(childComplexity), true
+	case "Purchase.customer":
+		if e.ComplexityRoot.Purchase.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Customer(childComplexity), true
+	case "Purchase.deactivatedAt":
+		if e.ComplexityRoot.Purchase.DeactivatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.DeactivatedAt(childComplexity), true
+	case "Purchase.deactivationReason":
+		if e.ComplexityRoot.Purchase.DeactivationReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.DeactivationReason(childComplexity), true
+	case "Purchase.effectiveStartAt":
+		if e.ComplexityRoot.Purchase.EffectiveStartAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.EffectiveStartAt(childComplexity), true
+	case "Purchase.id":
+		if e.ComplexityRoot.Purchase.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.ID(childComplexity), true
+	case "Purchase.multipayPaymentsMade":
+		if e.ComplexityRoot.Purchase.MultipayPaymentsMade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.MultipayPaymentsMade(childComplexity), true
+	case "Purchase.offer":
+		if e.ComplexityRoot.Purchase.Offer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Offer(childComplexity), true
+	case "Purchase.optIn":
+		if e.ComplexityRoot.Purchase.OptIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.OptIn(childComplexity), true
+	case "Purchase.paymentPlanTotalPayments":
+		if e.ComplexityRoot.Purchase.PaymentPlanTotalPayments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.PaymentPlanTotalPayments(childComplexity), true
+	case "Purchase.paymentType":
+		if e.ComplexityRoot.Purchase.PaymentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.PaymentType(childComplexity), true
+	case "Purchase.quantity":
+		if e.ComplexityRoot.Purchase.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Quantity(childComplexity), true
+	case "Purchase.rawExtraContactInformation":
+		if e.ComplexityRoot.Purchase.RawExtraContactInformation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.RawExtraContactInformation(childComplexity), true
+	case "Purchase.referrer":
+		if e.ComplexityRoot.Purchase.Referrer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Referrer(childComplexity), true
+	case "Purchase.source":
+		if e.ComplexityRoot.Purchase.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Source(childComplexity), true
+	case "Purchase.status":
+		if e.ComplexityRoot.Purchase.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Status(childComplexity), true
+	case "Purchase.trial":
+		if e.ComplexityRoot.Purchase.Trial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Trial(childComplexity), true
+	case "Purchase.trialEndAt":
+		if e.ComplexityRoot.Purchase.TrialEndAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.TrialEndAt(childComplexity), true
+	case "Purchase.updatedAt":
+		if e.ComplexityRoot.Purchase.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.UpdatedAt(childComplexity), true
 
 	case "Query.contact":
 		if e.ComplexityRoot.Query.Contact == nil {
@@ -994,6 +1537,103 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Socials.Twitter(childComplexity), true
 
+	case "Transaction.action":
+		if e.ComplexityRoot.Transaction.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.Action(childComplexity), true
+	case "Transaction.amountInCents":
+		if e.ComplexityRoot.Transaction.AmountInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.AmountInCents(childComplexity), true
+	case "Transaction.createdAt":
+		if e.ComplexityRoot.Transaction.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.CreatedAt(childComplexity), true
+	case "Transaction.currency":
+		if e.ComplexityRoot.Transaction.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.Currency(childComplexity), true
+	case "Transaction.currencySymbol":
+		if e.ComplexityRoot.Transaction.CurrencySymbol == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.CurrencySymbol(childComplexity), true
+	case "Transaction.customer":
+		if e.ComplexityRoot.Transaction.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.Customer(childComplexity), true
+	case "Transaction.formattedAmount":
+		if e.ComplexityRoot.Transaction.FormattedAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.FormattedAmount(childComplexity), true
+	case "Transaction.id":
+		if e.ComplexityRoot.Transaction.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.ID(childComplexity), true
+	case "Transaction.paymentFeeInCents":
+		if e.ComplexityRoot.Transaction.PaymentFeeInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.PaymentFeeInCents(childComplexity), true
+	case "Transaction.paymentType":
+		if e.ComplexityRoot.Transaction.PaymentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.PaymentType(childComplexity), true
+	case "Transaction.provider":
+		if e.ComplexityRoot.Transaction.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.Provider(childComplexity), true
+	case "Transaction.salesTaxInCents":
+		if e.ComplexityRoot.Transaction.SalesTaxInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.SalesTaxInCents(childComplexity), true
+	case "Transaction.settlementAmountInCents":
+		if e.ComplexityRoot.Transaction.SettlementAmountInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.SettlementAmountInCents(childComplexity), true
+	case "Transaction.settlementCurrency":
+		if e.ComplexityRoot.Transaction.SettlementCurrency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.SettlementCurrency(childComplexity), true
+	case "Transaction.settlementFeeAmountInCents":
+		if e.ComplexityRoot.Transaction.SettlementFeeAmountInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.SettlementFeeAmountInCents(childComplexity), true
+	case "Transaction.state":
+		if e.ComplexityRoot.Transaction.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.State(childComplexity), true
+
 	case "_Service.sdl":
 		if e.ComplexityRoot._Service.SDL == nil {
 			break
@@ -1015,9 +1655,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomerRepresentation", ec.unmarshalInputCustomerRepresentation),
 			graphql.NewInputUnmarshaler("CustomerSort", ec.unmarshalInputCustomerSort),
 			graphql.NewInputUnmarshaler("OfferRepresentation", ec.unmarshalInputOfferRepresentation),
+			graphql.NewInputUnmarshaler("OrderRepresentation", ec.unmarshalInputOrderRepresentation),
 			graphql.NewInputUnmarshaler("PageInput", ec.unmarshalInputPageInput),
 			graphql.NewInputUnmarshaler("ProductRepresentation", ec.unmarshalInputProductRepresentation),
+			graphql.NewInputUnmarshaler("PurchaseRepresentation", ec.unmarshalInputPurchaseRepresentation),
 			graphql.NewInputUnmarshaler("SiteRepresentation", ec.unmarshalInputSiteRepresentation),
+			graphql.NewInputUnmarshaler("TransactionRepresentation", ec.unmarshalInputTransactionRepresentation),
 		)
 	}
 	first := true
@@ -1052,6 +1695,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 
 			return &response
+		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
 		}
 
 	default:
@@ -1558,6 +2216,196 @@ type Socials {
   "Instagram profile."
   instagram: String
 }
+
+# ---- Customer 360: what a customer bought, paid and was given, and access written ----
+
+"A calendar date, written as \"2026-01-31\"."
+scalar Date
+
+extend type Customer {
+  """
+  The customer's purchases of offers, as Kajabi orders them: one Kajabi call per customer.
+  ` + "`" + `first` + "`" + ` is 1 to 100; ` + "`" + `active` + "`" + ` keeps only purchases that are (true) or are not (false)
+  deactivated.
+  """
+  purchases(first: Int = 20, active: Boolean): [Purchase!]!
+  "The customer's orders, as Kajabi orders them: one Kajabi call per customer. ` + "`" + `first` + "`" + ` is 1 to 100."
+  orders(first: Int = 20): [Order!]!
+  """
+  The customer's payment transactions (charges, refunds, disputes), newest first: one Kajabi
+  call per customer. ` + "`" + `first` + "`" + ` is 1 to 100; ` + "`" + `startDate` + "`" + ` and ` + "`" + `endDate` + "`" + ` bound the day they were
+  made, both days included.
+  """
+  transactions(first: Int = 20, startDate: Date, endDate: Date): [Transaction!]!
+}
+
+extend type Contact {
+  "Tags on the contact."
+  tags: [ContactTag!]!
+  "Notes the site's admins keep on the contact, newest first. ` + "`" + `first` + "`" + ` is 1 to 100."
+  notes(first: Int = 20): [ContactNote!]!
+}
+
+"A customer's purchase of an offer. Money is in the smallest unit of ` + "`" + `currency` + "`" + ` (cents)."
+type Purchase @key(fields: "id") {
+  "Kajabi's id of the purchase."
+  id: ID!
+  "Price paid, in cents."
+  amountInCents: Int!
+  "ISO 4217 currency code, as Kajabi gives it."
+  currency: String!
+  "How it is paid: free, single, subscription or multipay."
+  paymentType: String!
+  "State of the purchase; for subscriptions and payment plans, of the plan."
+  status: String
+  "Trial days of a subscription or payment plan."
+  trial: Int
+  "When the trial ends."
+  trialEndAt: DateTime
+  "Payments made so far on a payment plan."
+  multipayPaymentsMade: Int
+  "Payments the payment plan has in all."
+  paymentPlanTotalPayments: Int
+  "Whether the buyer opted in to marketing at checkout."
+  optIn: Boolean!
+  "Extra contact information the checkout collected, as JSON text."
+  rawExtraContactInformation: String
+  "When access started."
+  effectiveStartAt: DateTime
+  "Name on the card."
+  cardholderName: String
+  "Postal code of the billing address."
+  billingAddressZip: String
+  "When the purchase was deactivated; null while it is active."
+  deactivatedAt: DateTime
+  "Why it was deactivated."
+  deactivationReason: String
+  "Coupon code used at checkout."
+  couponCode: String
+  "Where the purchase came from."
+  source: String
+  "Who referred the buyer."
+  referrer: String
+  "How many were bought."
+  quantity: Int
+  "When the purchase was made."
+  createdAt: DateTime!
+  "When it last changed."
+  updatedAt: DateTime!
+  "The offer bought."
+  offer: Offer
+  "The buyer."
+  customer: Customer
+}
+
+"A completed checkout. Money is in the smallest unit of ` + "`" + `currencyCode` + "`" + ` (cents)."
+type Order @key(fields: "id") {
+  "Kajabi's id of the order."
+  id: ID!
+  "The order's number within its site."
+  orderNumber: Int!
+  "ISO 4217 currency code, as Kajabi gives it."
+  currencyCode: String!
+  "Symbol of the currency, such as $."
+  currencySymbol: String
+  "Total, with taxes and discounts, in cents."
+  totalPriceInCents: Int!
+  "Subtotal before taxes and discounts, in cents."
+  subtotalInCents: Int!
+  "Sales tax, in cents."
+  salesTaxAmountInCents: Int!
+  "Discount, in cents."
+  discountAmountInCents: Int!
+  "The total as Kajabi words it, such as $49.00."
+  formattedTotalPrice: String
+  "The subtotal as Kajabi words it."
+  formattedSubtotal: String
+  "When the order was fulfilled; null while it is not."
+  fulfilledAt: DateTime
+  "When the order was placed."
+  createdAt: DateTime!
+  "The buyer."
+  customer: Customer
+  "The site the order was placed on."
+  site: Site
+}
+
+"One movement of money. Amounts are in the smallest unit of ` + "`" + `currency` + "`" + ` (cents); refunds are negative."
+type Transaction @key(fields: "id") {
+  "Kajabi's id of the transaction."
+  id: ID!
+  "Payment processor."
+  provider: String
+  "What happened: charge, refund, subscribe, subscription_charge, free_purchase, test, dispute or subscription_update."
+  action: String!
+  "initialized, succeeded or failed."
+  state: String!
+  "The payment structure."
+  paymentType: String
+  "Amount in cents; negative for refunds."
+  amountInCents: Int!
+  "Sales tax in cents."
+  salesTaxInCents: Int!
+  "Processing fee in cents (Kajabi Payments only)."
+  paymentFeeInCents: Int
+  "ISO 4217 currency code, as Kajabi gives it."
+  currency: String
+  "Symbol of the currency, such as $."
+  currencySymbol: String
+  "The amount as Kajabi words it, such as $19.99."
+  formattedAmount: String
+  "Amount in the settlement currency, in cents (Kajabi Payments only)."
+  settlementAmountInCents: Int
+  "Fee in the settlement currency, in cents (Kajabi Payments only)."
+  settlementFeeAmountInCents: Int
+  "Currency of the bank account paid into (Kajabi Payments only)."
+  settlementCurrency: String
+  "When the transaction was made."
+  createdAt: DateTime!
+  "The customer charged or refunded."
+  customer: Customer
+}
+
+"A label a site puts on contacts."
+type ContactTag {
+  "Kajabi's id of the tag."
+  id: ID!
+  "The tag's name."
+  name: String!
+}
+
+"A note a site's admins keep on a contact."
+type ContactNote {
+  "Kajabi's id of the note."
+  id: ID!
+  "What the note says."
+  body: String!
+  "When the note was written."
+  createdAt: DateTime!
+  "When it last changed."
+  updatedAt: DateTime!
+}
+
+"""
+Writes, off unless the service runs with MUTATIONS=true. In service mode only API keys with
+the write scope may run them (FORBIDDEN otherwise, before any Kajabi call). A write is
+retried only when Kajabi surely did not act on it (429, or no connection); an answer lost
+after sending is UPSTREAM_UNAVAILABLE, and the caller decides whether to send it again.
+"""
+type Mutation {
+  "Grant offers (1 to 100 ids) to a customer; the customer comes back with the offers Kajabi says it now holds."
+  grantOffers(customerId: ID!, offerIds: [ID!]!): Customer!
+  "Take offers (1 to 100 ids) from a customer; the customer comes back with the offers it still holds."
+  revokeOffers(customerId: ID!, offerIds: [ID!]!): Customer!
+  "Give a customer exactly these offers (1 to 100 ids), granting and revoking as needed."
+  setOffers(customerId: ID!, offerIds: [ID!]!): Customer!
+  "Put tags (1 to 100 ids) on a contact; the contact comes back with its tags."
+  addContactTags(contactId: ID!, tagIds: [ID!]!): Contact!
+  "Take tags (1 to 100 ids) off a contact; the contact comes back with its remaining tags."
+  removeContactTags(contactId: ID!, tagIds: [ID!]!): Contact!
+  "Write a note on a contact."
+  createContactNote(contactId: ID!, body: String!): ContactNote!
+}
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
@@ -1613,7 +2461,7 @@ type Socials {
 `, BuiltIn: true},
 	{Name: "../federation/entity.graphql", Input: `
 # a union of all types that use the @key directive
-union _Entity = Contact | Customer | Offer | Product | Site
+union _Entity = Contact | Customer | Offer | Order | Product | Purchase | Site | Transaction
 
 input ContactRepresentation {
 	id: ID
@@ -1628,11 +2476,23 @@ input OfferRepresentation {
 	id: ID
 }
 
+input OrderRepresentation {
+	id: ID
+}
+
 input ProductRepresentation {
 	id: ID
 }
 
+input PurchaseRepresentation {
+	id: ID
+}
+
 input SiteRepresentation {
+	id: ID
+}
+
+input TransactionRepresentation {
 	id: ID
 }
 
@@ -1641,8 +2501,11 @@ type Entity {
 	findContact(reps: [ContactRepresentation!]!): [Contact]
 	findCustomer(reps: [CustomerRepresentation!]!): [Customer]
 	findOffer(reps: [OfferRepresentation!]!): [Offer]
+	findOrder(reps: [OrderRepresentation!]!): [Order]
 	findProduct(reps: [ProductRepresentation!]!): [Product]
+	findPurchase(reps: [PurchaseRepresentation!]!): [Purchase]
 	findSite(reps: [SiteRepresentation!]!): [Site]
+	findTransaction(reps: [TransactionRepresentation!]!): [Transaction]
 }
 
 type _Service {
@@ -1703,8 +2566,36 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_updatedAt(ctx, field)
 	case "site":
 		return ec.fieldContext_Contact_site(ctx, field)
+	case "tags":
+		return ec.fieldContext_Contact_tags(ctx, field)
+	case "notes":
+		return ec.fieldContext_Contact_notes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
+}
+
+func (ec *executionContext) childFields_ContactNote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ContactNote_id(ctx, field)
+	case "body":
+		return ec.fieldContext_ContactNote_body(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ContactNote_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ContactNote_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContactNote", field.Name)
+}
+
+func (ec *executionContext) childFields_ContactTag(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ContactTag_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ContactTag_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContactTag", field.Name)
 }
 
 func (ec *executionContext) childFields_Customer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1749,6 +2640,12 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_products(ctx, field)
 	case "offers":
 		return ec.fieldContext_Customer_offers(ctx, field)
+	case "purchases":
+		return ec.fieldContext_Customer_purchases(ctx, field)
+	case "orders":
+		return ec.fieldContext_Customer_orders(ctx, field)
+	case "transactions":
+		return ec.fieldContext_Customer_transactions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -1817,6 +2714,40 @@ func (ec *executionContext) childFields_Offer(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Offer", field.Name)
 }
 
+func (ec *executionContext) childFields_Order(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Order_id(ctx, field)
+	case "orderNumber":
+		return ec.fieldContext_Order_orderNumber(ctx, field)
+	case "currencyCode":
+		return ec.fieldContext_Order_currencyCode(ctx, field)
+	case "currencySymbol":
+		return ec.fieldContext_Order_currencySymbol(ctx, field)
+	case "totalPriceInCents":
+		return ec.fieldContext_Order_totalPriceInCents(ctx, field)
+	case "subtotalInCents":
+		return ec.fieldContext_Order_subtotalInCents(ctx, field)
+	case "salesTaxAmountInCents":
+		return ec.fieldContext_Order_salesTaxAmountInCents(ctx, field)
+	case "discountAmountInCents":
+		return ec.fieldContext_Order_discountAmountInCents(ctx, field)
+	case "formattedTotalPrice":
+		return ec.fieldContext_Order_formattedTotalPrice(ctx, field)
+	case "formattedSubtotal":
+		return ec.fieldContext_Order_formattedSubtotal(ctx, field)
+	case "fulfilledAt":
+		return ec.fieldContext_Order_fulfilledAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Order_createdAt(ctx, field)
+	case "customer":
+		return ec.fieldContext_Order_customer(ctx, field)
+	case "site":
+		return ec.fieldContext_Order_site(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -1867,6 +2798,60 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Product", field.Name)
 }
 
+func (ec *executionContext) childFields_Purchase(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Purchase_id(ctx, field)
+	case "amountInCents":
+		return ec.fieldContext_Purchase_amountInCents(ctx, field)
+	case "currency":
+		return ec.fieldContext_Purchase_currency(ctx, field)
+	case "paymentType":
+		return ec.fieldContext_Purchase_paymentType(ctx, field)
+	case "status":
+		return ec.fieldContext_Purchase_status(ctx, field)
+	case "trial":
+		return ec.fieldContext_Purchase_trial(ctx, field)
+	case "trialEndAt":
+		return ec.fieldContext_Purchase_trialEndAt(ctx, field)
+	case "multipayPaymentsMade":
+		return ec.fieldContext_Purchase_multipayPaymentsMade(ctx, field)
+	case "paymentPlanTotalPayments":
+		return ec.fieldContext_Purchase_paymentPlanTotalPayments(ctx, field)
+	case "optIn":
+		return ec.fieldContext_Purchase_optIn(ctx, field)
+	case "rawExtraContactInformation":
+		return ec.fieldContext_Purchase_rawExtraContactInformation(ctx, field)
+	case "effectiveStartAt":
+		return ec.fieldContext_Purchase_effectiveStartAt(ctx, field)
+	case "cardholderName":
+		return ec.fieldContext_Purchase_cardholderName(ctx, field)
+	case "billingAddressZip":
+		return ec.fieldContext_Purchase_billingAddressZip(ctx, field)
+	case "deactivatedAt":
+		return ec.fieldContext_Purchase_deactivatedAt(ctx, field)
+	case "deactivationReason":
+		return ec.fieldContext_Purchase_deactivationReason(ctx, field)
+	case "couponCode":
+		return ec.fieldContext_Purchase_couponCode(ctx, field)
+	case "source":
+		return ec.fieldContext_Purchase_source(ctx, field)
+	case "referrer":
+		return ec.fieldContext_Purchase_referrer(ctx, field)
+	case "quantity":
+		return ec.fieldContext_Purchase_quantity(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Purchase_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Purchase_updatedAt(ctx, field)
+	case "offer":
+		return ec.fieldContext_Purchase_offer(ctx, field)
+	case "customer":
+		return ec.fieldContext_Purchase_customer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Purchase", field.Name)
+}
+
 func (ec *executionContext) childFields_Site(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1895,6 +2880,44 @@ func (ec *executionContext) childFields_Socials(ctx context.Context, field graph
 		return ec.fieldContext_Socials_instagram(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Socials", field.Name)
+}
+
+func (ec *executionContext) childFields_Transaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Transaction_id(ctx, field)
+	case "provider":
+		return ec.fieldContext_Transaction_provider(ctx, field)
+	case "action":
+		return ec.fieldContext_Transaction_action(ctx, field)
+	case "state":
+		return ec.fieldContext_Transaction_state(ctx, field)
+	case "paymentType":
+		return ec.fieldContext_Transaction_paymentType(ctx, field)
+	case "amountInCents":
+		return ec.fieldContext_Transaction_amountInCents(ctx, field)
+	case "salesTaxInCents":
+		return ec.fieldContext_Transaction_salesTaxInCents(ctx, field)
+	case "paymentFeeInCents":
+		return ec.fieldContext_Transaction_paymentFeeInCents(ctx, field)
+	case "currency":
+		return ec.fieldContext_Transaction_currency(ctx, field)
+	case "currencySymbol":
+		return ec.fieldContext_Transaction_currencySymbol(ctx, field)
+	case "formattedAmount":
+		return ec.fieldContext_Transaction_formattedAmount(ctx, field)
+	case "settlementAmountInCents":
+		return ec.fieldContext_Transaction_settlementAmountInCents(ctx, field)
+	case "settlementFeeAmountInCents":
+		return ec.fieldContext_Transaction_settlementFeeAmountInCents(ctx, field)
+	case "settlementCurrency":
+		return ec.fieldContext_Transaction_settlementCurrency(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Transaction_createdAt(ctx, field)
+	case "customer":
+		return ec.fieldContext_Transaction_customer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Transaction", field.Name)
 }
 
 func (ec *executionContext) childFields__Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2021,6 +3044,86 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Contact_notes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_orders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_purchases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "active",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["active"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_transactions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "startDate",
+		func(ctx context.Context, v any) (*model.Date, error) {
+			return ec.unmarshalODate2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["startDate"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "endDate",
+		func(ctx context.Context, v any) (*model.Date, error) {
+			return ec.unmarshalODate2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["endDate"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Entity_findContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2063,12 +3166,40 @@ func (ec *executionContext) field_Entity_findOffer_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Entity_findOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.OrderRepresentation, error) {
+			return ec.unmarshalNOrderRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐOrderRepresentationᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Entity_findProduct_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
 		func(ctx context.Context, v any) ([]*model.ProductRepresentation, error) {
 			return ec.unmarshalNProductRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐProductRepresentationᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findPurchase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.PurchaseRepresentation, error) {
+			return ec.unmarshalNPurchaseRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐPurchaseRepresentationᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2088,6 +3219,152 @@ func (ec *executionContext) field_Entity_findSite_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findTransaction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.TransactionRepresentation, error) {
+			return ec.unmarshalNTransactionRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐTransactionRepresentationᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addContactTags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tagIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tagIds"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createContactNote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "body",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["body"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_grantOffers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "offerIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["offerIds"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeContactTags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tagIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tagIds"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeOffers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "offerIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["offerIds"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setOffers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "offerIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["offerIds"] = arg1
 	return args, nil
 }
 
@@ -2820,6 +4097,220 @@ func (ec *executionContext) fieldContext_Contact_site(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Contact_tags(ctx context.Context, field graphql.CollectedField, obj *kajabi.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contact().Tags(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*kajabi.ContactTag) graphql.Marshaler {
+			return ec.marshalNContactTag2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContactTagᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactTag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Contact_notes(ctx context.Context, field graphql.CollectedField, obj *kajabi.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Contact().Notes(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*kajabi.ContactNote) graphql.Marshaler {
+			return ec.marshalNContactNote2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContactNoteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_notes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactNote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Contact_notes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContactNote_id(ctx context.Context, field graphql.CollectedField, obj *kajabi.ContactNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactNote_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactNote_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactNote", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ContactNote_body(ctx context.Context, field graphql.CollectedField, obj *kajabi.ContactNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactNote_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactNote_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactNote", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContactNote_createdAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.ContactNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactNote_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactNote_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactNote", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ContactNote_updatedAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.ContactNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactNote_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactNote_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactNote", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ContactTag_id(ctx context.Context, field graphql.CollectedField, obj *kajabi.ContactTag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactTag_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactTag_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactTag", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ContactTag_name(ctx context.Context, field graphql.CollectedField, obj *kajabi.ContactTag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactTag_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactTag_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactTag", field, false, false, "String")
+}
+
 func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj *kajabi.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3325,6 +4816,138 @@ func (ec *executionContext) fieldContext_Customer_offers(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_purchases(ctx context.Context, field graphql.CollectedField, obj *kajabi.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_purchases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Purchases(ctx, obj, fc.Args["first"].(*int), fc.Args["active"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*kajabi.Purchase) graphql.Marshaler {
+			return ec.marshalNPurchase2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐPurchaseᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_purchases(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Purchase(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_purchases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_orders(ctx context.Context, field graphql.CollectedField, obj *kajabi.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Orders(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*kajabi.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_orders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_orders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_transactions(ctx context.Context, field graphql.CollectedField, obj *kajabi.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_transactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Transactions(ctx, obj, fc.Args["first"].(*int), fc.Args["startDate"].(*model.Date), fc.Args["endDate"].(*model.Date))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*kajabi.Transaction) graphql.Marshaler {
+			return ec.marshalNTransaction2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐTransactionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_transactions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Transaction(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_transactions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3631,6 +5254,50 @@ func (ec *executionContext) fieldContext_Entity_findOffer(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Entity_findOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindOrder(ctx, fc.Args["reps"].([]*model.OrderRepresentation))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*kajabi.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Entity_findProduct(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3675,6 +5342,50 @@ func (ec *executionContext) fieldContext_Entity_findProduct(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Entity_findPurchase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findPurchase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindPurchase(ctx, fc.Args["reps"].([]*model.PurchaseRepresentation))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*kajabi.Purchase) graphql.Marshaler {
+			return ec.marshalOPurchase2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐPurchase(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findPurchase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Purchase(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findPurchase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Entity_findSite(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3713,6 +5424,314 @@ func (ec *executionContext) fieldContext_Entity_findSite(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Entity_findSite_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findTransaction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findTransaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindTransaction(ctx, fc.Args["reps"].([]*model.TransactionRepresentation))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*kajabi.Transaction) graphql.Marshaler {
+			return ec.marshalOTransaction2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐTransaction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findTransaction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Transaction(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findTransaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_grantOffers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_grantOffers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GrantOffers(ctx, fc.Args["customerId"].(string), fc.Args["offerIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_grantOffers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_grantOffers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeOffers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeOffers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeOffers(ctx, fc.Args["customerId"].(string), fc.Args["offerIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeOffers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeOffers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setOffers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setOffers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetOffers(ctx, fc.Args["customerId"].(string), fc.Args["offerIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setOffers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setOffers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addContactTags(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addContactTags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddContactTags(ctx, fc.Args["contactId"].(string), fc.Args["tagIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addContactTags(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addContactTags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeContactTags(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeContactTags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveContactTags(ctx, fc.Args["contactId"].(string), fc.Args["tagIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeContactTags(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeContactTags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createContactNote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createContactNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateContactNote(ctx, fc.Args["contactId"].(string), fc.Args["body"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.ContactNote) graphql.Marshaler {
+			return ec.marshalNContactNote2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContactNote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createContactNote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactNote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createContactNote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4123,6 +6142,346 @@ func (ec *executionContext) fieldContext_Offer_products(_ context.Context, field
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Order_orderNumber(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_orderNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_orderNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Order_currencyCode(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_currencyCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrencyCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_currencyCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
+}
+
+func (ec *executionContext) _Order_currencySymbol(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_currencySymbol(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrencySymbol, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_currencySymbol(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
+}
+
+func (ec *executionContext) _Order_totalPriceInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_totalPriceInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalPriceInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_totalPriceInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Order_subtotalInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_subtotalInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubtotalInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_subtotalInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Order_salesTaxAmountInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_salesTaxAmountInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SalesTaxAmountInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_salesTaxAmountInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Order_discountAmountInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_discountAmountInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountAmountInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_discountAmountInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Order_formattedTotalPrice(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_formattedTotalPrice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FormattedTotalPrice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_formattedTotalPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
+}
+
+func (ec *executionContext) _Order_formattedSubtotal(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_formattedSubtotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FormattedSubtotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_formattedSubtotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
+}
+
+func (ec *executionContext) _Order_fulfilledAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_fulfilledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FulfilledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_fulfilledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Order_createdAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Order_customer(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Customer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_site(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_site(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Site(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Site) graphql.Marshaler {
+			return ec.marshalOSite2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_site(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Site(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4569,6 +6928,576 @@ func (ec *executionContext) fieldContext_Product_site(_ context.Context, field g
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Site(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Purchase_id(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Purchase_amountInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_amountInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_amountInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Purchase_currency(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "String")
+}
+
+func (ec *executionContext) _Purchase_paymentType(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_paymentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_paymentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "String")
+}
+
+func (ec *executionContext) _Purchase_status(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "String")
+}
+
+func (ec *executionContext) _Purchase_trial(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_trial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_trial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Purchase_trialEndAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_trialEndAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TrialEndAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_trialEndAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Purchase_multipayPaymentsMade(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_multipayPaymentsMade(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MultipayPaymentsMade, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_multipayPaymentsMade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Purchase_paymentPlanTotalPayments(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_paymentPlanTotalPayments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentPlanTotalPayments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_paymentPlanTotalPayments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Purchase_optIn(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_optIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OptIn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_optIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Purchase_rawExtraContactInformation(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_rawExtraContactInformation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Purchase().RawExtraContactInformation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_rawExtraContactInformation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, true, true, "String")
+}
+
+func (ec *executionContext) _Purchase_effectiveStartAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_effectiveStartAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveStartAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_effectiveStartAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Purchase_cardholderName(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_cardholderName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CardholderName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_cardholderName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "String")
+}
+
+func (ec *executionContext) _Purchase_billingAddressZip(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_billingAddressZip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BillingAddressZip, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_billingAddressZip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "String")
+}
+
+func (ec *executionContext) _Purchase_deactivatedAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_deactivatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeactivatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_deactivatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Purchase_deactivationReason(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_deactivationReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeactivationReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_deactivationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "String")
+}
+
+func (ec *executionContext) _Purchase_couponCode(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_couponCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CouponCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_couponCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "String")
+}
+
+func (ec *executionContext) _Purchase_source(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "String")
+}
+
+func (ec *executionContext) _Purchase_referrer(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_referrer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Referrer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_referrer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "String")
+}
+
+func (ec *executionContext) _Purchase_quantity(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Purchase_createdAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Purchase_updatedAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Purchase_offer(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_offer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Purchase().Offer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Offer) graphql.Marshaler {
+			return ec.marshalOOffer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOffer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_offer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Purchase",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Offer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Purchase_customer(ctx context.Context, field graphql.CollectedField, obj *kajabi.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Purchase().Customer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Purchase",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
 		},
 	}
 	return fc, nil
@@ -5359,6 +8288,383 @@ func (ec *executionContext) _Socials_instagram(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Socials_instagram(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Socials", field, false, false, "String")
+}
+
+func (ec *executionContext) _Transaction_id(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Transaction_provider(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _Transaction_action(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _Transaction_state(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _Transaction_paymentType(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_paymentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_paymentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _Transaction_amountInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_amountInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_amountInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Transaction_salesTaxInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_salesTaxInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SalesTaxInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_salesTaxInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Transaction_paymentFeeInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_paymentFeeInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentFeeInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_paymentFeeInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Transaction_currency(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _Transaction_currencySymbol(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_currencySymbol(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrencySymbol, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_currencySymbol(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _Transaction_formattedAmount(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_formattedAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FormattedAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_formattedAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _Transaction_settlementAmountInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_settlementAmountInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SettlementAmountInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_settlementAmountInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Transaction_settlementFeeAmountInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_settlementFeeAmountInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SettlementFeeAmountInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_settlementFeeAmountInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Transaction_settlementCurrency(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_settlementCurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SettlementCurrency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_settlementCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _Transaction_createdAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transaction", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Transaction_customer(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transaction_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Transaction().Customer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transaction_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Transaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) __Service_sdl(ctx context.Context, field graphql.CollectedField, obj *fedruntime.Service) (ret graphql.Marshaler) {
@@ -7196,6 +10502,48 @@ func UnmarshalOfferRepresentation(ctx context.Context, raw any) (model.OfferRepr
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputOrderRepresentation(ctx context.Context, obj any) (model.OrderRepresentation, error) {
+	var it model.OrderRepresentation
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrderRepresentation unmarshals raw into the OrderRepresentation input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrderRepresentation(ctx context.Context, raw any) (model.OrderRepresentation, error) {
+	var out model.OrderRepresentation
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrderRepresentation", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPageInput(ctx context.Context, obj any) (model.PageInput, error) {
 	var it model.PageInput
 	if obj == nil {
@@ -7294,6 +10642,48 @@ func UnmarshalProductRepresentation(ctx context.Context, raw any) (model.Product
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPurchaseRepresentation(ctx context.Context, obj any) (model.PurchaseRepresentation, error) {
+	var it model.PurchaseRepresentation
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPurchaseRepresentation unmarshals raw into the PurchaseRepresentation input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPurchaseRepresentation(ctx context.Context, raw any) (model.PurchaseRepresentation, error) {
+	var out model.PurchaseRepresentation
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PurchaseRepresentation", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSiteRepresentation(ctx context.Context, obj any) (model.SiteRepresentation, error) {
 	var it model.SiteRepresentation
 	if obj == nil {
@@ -7333,6 +10723,48 @@ func (ec *executionContext) unmarshalInputSiteRepresentation(ctx context.Context
 func UnmarshalSiteRepresentation(ctx context.Context, raw any) (model.SiteRepresentation, error) {
 	var out model.SiteRepresentation
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SiteRepresentation", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTransactionRepresentation(ctx context.Context, obj any) (model.TransactionRepresentation, error) {
+	var it model.TransactionRepresentation
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTransactionRepresentation unmarshals raw into the TransactionRepresentation input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTransactionRepresentation(ctx context.Context, raw any) (model.TransactionRepresentation, error) {
+	var out model.TransactionRepresentation
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TransactionRepresentation", raw, &out)
 	return out, err
 }
 
@@ -7427,6 +10859,27 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 			return graphql.Null
 		}
 		return ec._Contact(ctx, sel, obj)
+	case kajabi.Transaction:
+		return ec._Transaction(ctx, sel, &obj)
+	case *kajabi.Transaction:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Transaction(ctx, sel, obj)
+	case kajabi.Purchase:
+		return ec._Purchase(ctx, sel, &obj)
+	case *kajabi.Purchase:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Purchase(ctx, sel, obj)
+	case kajabi.Order:
+		return ec._Order(ctx, sel, &obj)
+	case *kajabi.Order:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Order(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -7553,6 +11006,104 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_site(ctx, field, obj)
 				})
+		case "tags":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contact_tags(ctx, field, obj)
+				})
+		case "notes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contact_notes(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contactNoteImplementors = []string{"ContactNote"}
+
+func (ec *executionContext) _ContactNote(ctx context.Context, sel ast.SelectionSet, obj *kajabi.ContactNote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contactNoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContactNote")
+		case "id":
+			out.Values[i] = ec._ContactNote_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._ContactNote_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ContactNote_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ContactNote_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contactTagImplementors = []string{"ContactTag"}
+
+func (ec *executionContext) _ContactTag(ctx context.Context, sel ast.SelectionSet, obj *kajabi.ContactTag) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contactTagImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContactTag")
+		case "id":
+			out.Values[i] = ec._ContactTag_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ContactTag_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7685,6 +11236,24 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_offers(ctx, field, obj)
+				})
+		case "purchases":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_purchases(ctx, field, obj)
+				})
+		case "orders":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_orders(ctx, field, obj)
+				})
+		case "transactions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_transactions(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -7826,11 +11395,23 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findOffer(ctx, field)
 				})
+		case "findOrder":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findOrder(ctx, field)
+				})
 		case "findProduct":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findProduct(ctx, field)
+				})
+		case "findPurchase":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findPurchase(ctx, field)
 				})
 		case "findSite":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -7838,6 +11419,90 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findSite(ctx, field)
 				})
+		case "findTransaction":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findTransaction(ctx, field)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mutationImplementors = []string{"Mutation"}
+
+func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Mutation",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Mutation")
+		case "grantOffers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_grantOffers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeOffers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeOffers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setOffers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setOffers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addContactTags":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addContactTags(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeContactTags":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeContactTags(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createContactNote":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createContactNote(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7953,6 +11618,106 @@ func (ec *executionContext) _Offer(ctx context.Context, sel ast.SelectionSet, ob
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Offer_products(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var orderImplementors = []string{"Order", "_Entity"}
+
+func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, obj *kajabi.Order) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Order")
+		case "id":
+			out.Values[i] = ec._Order_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "orderNumber":
+			out.Values[i] = ec._Order_orderNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "currencyCode":
+			out.Values[i] = ec._Order_currencyCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "currencySymbol":
+			out.Values[i] = ec._Order_currencySymbol(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalPriceInCents":
+			out.Values[i] = ec._Order_totalPriceInCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subtotalInCents":
+			out.Values[i] = ec._Order_subtotalInCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "salesTaxAmountInCents":
+			out.Values[i] = ec._Order_salesTaxAmountInCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discountAmountInCents":
+			out.Values[i] = ec._Order_discountAmountInCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "formattedTotalPrice":
+			out.Values[i] = ec._Order_formattedTotalPrice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "formattedSubtotal":
+			out.Values[i] = ec._Order_formattedSubtotal(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fulfilledAt":
+			out.Values[i] = ec._Order_fulfilledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Order_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_customer(ctx, field, obj)
+				})
+		case "site":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_site(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -8106,6 +11871,157 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_site(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var purchaseImplementors = []string{"Purchase", "_Entity"}
+
+func (ec *executionContext) _Purchase(ctx context.Context, sel ast.SelectionSet, obj *kajabi.Purchase) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, purchaseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Purchase")
+		case "id":
+			out.Values[i] = ec._Purchase_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amountInCents":
+			out.Values[i] = ec._Purchase_amountInCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "currency":
+			out.Values[i] = ec._Purchase_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "paymentType":
+			out.Values[i] = ec._Purchase_paymentType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Purchase_status(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "trial":
+			out.Values[i] = ec._Purchase_trial(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "trialEndAt":
+			out.Values[i] = ec._Purchase_trialEndAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "multipayPaymentsMade":
+			out.Values[i] = ec._Purchase_multipayPaymentsMade(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "paymentPlanTotalPayments":
+			out.Values[i] = ec._Purchase_paymentPlanTotalPayments(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "optIn":
+			out.Values[i] = ec._Purchase_optIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rawExtraContactInformation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Purchase_rawExtraContactInformation(ctx, field, obj)
+				})
+		case "effectiveStartAt":
+			out.Values[i] = ec._Purchase_effectiveStartAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cardholderName":
+			out.Values[i] = ec._Purchase_cardholderName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "billingAddressZip":
+			out.Values[i] = ec._Purchase_billingAddressZip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deactivatedAt":
+			out.Values[i] = ec._Purchase_deactivatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deactivationReason":
+			out.Values[i] = ec._Purchase_deactivationReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "couponCode":
+			out.Values[i] = ec._Purchase_couponCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._Purchase_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "referrer":
+			out.Values[i] = ec._Purchase_referrer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantity":
+			out.Values[i] = ec._Purchase_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Purchase_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Purchase_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "offer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Purchase_offer(ctx, field, obj)
+				})
+		case "customer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Purchase_customer(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -8331,6 +12247,115 @@ func (ec *executionContext) _Socials(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var transactionImplementors = []string{"Transaction", "_Entity"}
+
+func (ec *executionContext) _Transaction(ctx context.Context, sel ast.SelectionSet, obj *kajabi.Transaction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transactionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Transaction")
+		case "id":
+			out.Values[i] = ec._Transaction_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "provider":
+			out.Values[i] = ec._Transaction_provider(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._Transaction_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Transaction_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "paymentType":
+			out.Values[i] = ec._Transaction_paymentType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amountInCents":
+			out.Values[i] = ec._Transaction_amountInCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "salesTaxInCents":
+			out.Values[i] = ec._Transaction_salesTaxInCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "paymentFeeInCents":
+			out.Values[i] = ec._Transaction_paymentFeeInCents(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "currency":
+			out.Values[i] = ec._Transaction_currency(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "currencySymbol":
+			out.Values[i] = ec._Transaction_currencySymbol(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "formattedAmount":
+			out.Values[i] = ec._Transaction_formattedAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "settlementAmountInCents":
+			out.Values[i] = ec._Transaction_settlementAmountInCents(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "settlementFeeAmountInCents":
+			out.Values[i] = ec._Transaction_settlementFeeAmountInCents(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "settlementCurrency":
+			out.Values[i] = ec._Transaction_settlementCurrency(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Transaction_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Transaction_customer(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8757,6 +12782,38 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNContact2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContact(ctx context.Context, sel ast.SelectionSet, v *kajabi.Contact) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Contact!")
+		return graphql.Null
+	}
+	return ec._Contact(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNContactNote2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContactNoteᚄ(ctx context.Context, sel ast.SelectionSet, v []*kajabi.ContactNote) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContactNote2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContactNote(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContactNote2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContactNote(ctx context.Context, sel ast.SelectionSet, v *kajabi.ContactNote) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContactNote!")
+		return graphql.Null
+	}
+	return ec._ContactNote(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNContactRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐContactRepresentationᚄ(ctx context.Context, v any) ([]*model.ContactRepresentation, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
@@ -8774,6 +12831,30 @@ func (ec *executionContext) unmarshalNContactRepresentation2ᚕᚖgithubᚗcom�
 func (ec *executionContext) unmarshalNContactRepresentation2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐContactRepresentation(ctx context.Context, v any) (*model.ContactRepresentation, error) {
 	res, err := ec.unmarshalInputContactRepresentation(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContactTag2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContactTagᚄ(ctx context.Context, sel ast.SelectionSet, v []*kajabi.ContactTag) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContactTag2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContactTag(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContactTag2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContactTag(ctx context.Context, sel ast.SelectionSet, v *kajabi.ContactTag) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContactTag!")
+		return graphql.Null
+	}
+	return ec._ContactTag(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCustomer2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐCustomerᚄ(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Customer) graphql.Marshaler {
@@ -8903,6 +12984,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -8960,6 +13070,49 @@ func (ec *executionContext) unmarshalNOfferRepresentation2ᚖgithubᚗcomᚋkaja
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNOrder2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrderᚄ(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Order) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrder2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrder2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx context.Context, sel ast.SelectionSet, v *kajabi.Order) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Order!")
+		return graphql.Null
+	}
+	return ec._Order(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrderRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐOrderRepresentationᚄ(ctx context.Context, v any) ([]*model.OrderRepresentation, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.OrderRepresentation, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrderRepresentation2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐOrderRepresentation(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNOrderRepresentation2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐOrderRepresentation(ctx context.Context, v any) (*model.OrderRepresentation, error) {
+	res, err := ec.unmarshalInputOrderRepresentation(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -9008,6 +13161,49 @@ func (ec *executionContext) unmarshalNProductRepresentation2ᚕᚖgithubᚗcom�
 
 func (ec *executionContext) unmarshalNProductRepresentation2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐProductRepresentation(ctx context.Context, v any) (*model.ProductRepresentation, error) {
 	res, err := ec.unmarshalInputProductRepresentation(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPurchase2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐPurchaseᚄ(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Purchase) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPurchase2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐPurchase(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPurchase2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐPurchase(ctx context.Context, sel ast.SelectionSet, v *kajabi.Purchase) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Purchase!")
+		return graphql.Null
+	}
+	return ec._Purchase(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPurchaseRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐPurchaseRepresentationᚄ(ctx context.Context, v any) ([]*model.PurchaseRepresentation, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.PurchaseRepresentation, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPurchaseRepresentation2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐPurchaseRepresentation(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNPurchaseRepresentation2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐPurchaseRepresentation(ctx context.Context, v any) (*model.PurchaseRepresentation, error) {
+	res, err := ec.unmarshalInputPurchaseRepresentation(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -9066,6 +13262,49 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTransaction2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐTransactionᚄ(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Transaction) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTransaction2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐTransaction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTransaction2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐTransaction(ctx context.Context, sel ast.SelectionSet, v *kajabi.Transaction) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Transaction!")
+		return graphql.Null
+	}
+	return ec._Transaction(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTransactionRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐTransactionRepresentationᚄ(ctx context.Context, v any) ([]*model.TransactionRepresentation, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.TransactionRepresentation, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTransactionRepresentation2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐTransactionRepresentation(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNTransactionRepresentation2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐTransactionRepresentation(ctx context.Context, v any) (*model.TransactionRepresentation, error) {
+	res, err := ec.unmarshalInputTransactionRepresentation(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalN_Any2map(ctx context.Context, v any) (map[string]any, error) {
@@ -9501,6 +13740,22 @@ func (ec *executionContext) unmarshalOCustomerSort2ᚖgithubᚗcomᚋkajabiᚑgr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐDate(ctx context.Context, v any) (*model.Date, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Date)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐDate(ctx context.Context, sel ast.SelectionSet, v *model.Date) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
 	if v == nil {
 		return nil, nil
@@ -9635,6 +13890,26 @@ func (ec *executionContext) marshalOOffer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋf
 	return ec._Offer(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOOrder2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Order) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOOrder2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOOrder2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx context.Context, sel ast.SelectionSet, v *kajabi.Order) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Order(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOPageInput2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐPageInput(ctx context.Context, v any) (*model.PageInput, error) {
 	if v == nil {
 		return nil, nil
@@ -9661,6 +13936,26 @@ func (ec *executionContext) marshalOProduct2ᚖgithubᚗcomᚋkajabiᚑgraphql�
 		return graphql.Null
 	}
 	return ec._Product(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPurchase2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐPurchase(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Purchase) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOPurchase2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐPurchase(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPurchase2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐPurchase(ctx context.Context, sel ast.SelectionSet, v *kajabi.Purchase) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Purchase(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOSite2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐSite(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Site) graphql.Marshaler {
@@ -9769,6 +14064,26 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTransaction2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐTransaction(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Transaction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOTransaction2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐTransaction(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOTransaction2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐTransaction(ctx context.Context, sel ast.SelectionSet, v *kajabi.Transaction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Transaction(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO_Entity2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx context.Context, sel ast.SelectionSet, v fedruntime.Entity) graphql.Marshaler {

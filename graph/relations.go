@@ -45,3 +45,12 @@ func (r *Resolver) siteOrDefault(siteID *string) string {
 	}
 	return r.DefaultSiteID
 }
+
+// customer loads the customer a relationship points at; an empty relationship is null.
+// Customers a list already returned in the request cost nothing.
+func customer(ctx context.Context, id *kajabi.Identifier) (*kajabi.Customer, error) {
+	if id == nil {
+		return nil, nil
+	}
+	return loader.For(ctx).Customer(ctx, id.ID)
+}

@@ -12,4 +12,6 @@ type Resolver struct {
 	Client *kajabi.Client
 	// DefaultSiteID fills CustomerFilter.siteId when the caller leaves it out.
 	DefaultSiteID string
+	// Mutations lets the Mutation fields run (MUTATIONS=true); off, each is FORBIDDEN.
+	Mutations bool
 }

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/model"
@@ -21,6 +22,21 @@ func (r *contactResolver) NodeID(ctx context.Context, obj *kajabi.Contact) (stri
 // Site is the resolver for the site field.
 func (r *contactResolver) Site(ctx context.Context, obj *kajabi.Contact) (*kajabi.Site, error) {
 	return site(ctx, obj.Site)
+}
+
+// Tags is the resolver for the tags field.
+func (r *contactResolver) Tags(ctx context.Context, obj *kajabi.Contact) ([]*kajabi.ContactTag, error) {
+	tags, errs := loader.For(ctx).ContactTags(ctx, obj)
+	return loaded(ctx, tags, errs), nil
+}
+
+// Notes is the resolver for the notes field.
+func (r *contactResolver) Notes(ctx context.Context, obj *kajabi.Contact, first *int) ([]*kajabi.ContactNote, error) {
+	n, err := relationSize(first)
+	if err != nil {
+		return nil, err
+	}
+	return loader.For(ctx).ContactNotes(ctx, obj.ID, &kajabi.ContactNoteListOptions{ListOptions: kajabi.ListOptions{PageSize: n}})
 }
 
 // NodeID is the resolver for the nodeId field.
@@ -57,6 +73,72 @@ func (r *customerResolver) Offers(ctx context.Context, obj *kajabi.Customer) ([]
 	return loaded(ctx, offers, errs), nil
 }
 
+// Purchases is the resolver for the purchases field.
+func (r *customerResolver) Purchases(ctx context.Context, obj *kajabi.Customer, first *int, active *bool) ([]*kajabi.Purchase, error) {
+	n, err := relationSize(first)
+	if err != nil {
+		return nil, err
+	}
+	return loader.For(ctx).Purchases(ctx, obj.ID, &kajabi.PurchaseListOptions{Active: active, ListOptions: kajabi.ListOptions{PageSize: n}})
+}
+
+// Orders is the resolver for the orders field.
+func (r *customerResolver) Orders(ctx context.Context, obj *kajabi.Customer, first *int) ([]*kajabi.Order, error) {
+	n, err := relationSize(first)
+	if err != nil {
+		return nil, err
+	}
+	return loader.For(ctx).Orders(ctx, obj.ID, &kajabi.OrderListOptions{ListOptions: kajabi.ListOptions{PageSize: n}})
+}
+
+// Transactions is the resolver for the transactions field.
+func (r *customerResolver) Transactions(ctx context.Context, obj *kajabi.Customer, first *int, startDate *model.Date, endDate *model.Date) ([]*kajabi.Transaction, error) {
+	opts, err := transactionOptions(first, startDate, endDate)
+	if err != nil {
+		return nil, err
+	}
+	return loader.For(ctx).Transactions(ctx, obj.ID, opts)
+}
+
+// GrantOffers is the resolver for the grantOffers field.
+func (r *mutationResolver) GrantOffers(ctx context.Context, customerID string, offerIds []string) (*kajabi.Customer, error) {
+	return r.changeOffers(ctx, loader.GrantOffers, customerID, offerIds)
+}
+
+// RevokeOffers is the resolver for the revokeOffers field.
+func (r *mutationResolver) RevokeOffers(ctx context.Context, customerID string, offerIds []string) (*kajabi.Customer, error) {
+	return r.changeOffers(ctx, loader.RevokeOffers, customerID, offerIds)
+}
+
+// SetOffers is the resolver for the setOffers field.
+func (r *mutationResolver) SetOffers(ctx context.Context, customerID string, offerIds []string) (*kajabi.Customer, error) {
+	return r.changeOffers(ctx, loader.SetOffers, customerID, offerIds)
+}
+
+// AddContactTags is the resolver for the addContactTags field.
+func (r *mutationResolver) AddContactTags(ctx context.Context, contactID string, tagIds []string) (*kajabi.Contact, error) {
+	return r.changeTags(ctx, true, contactID, tagIds)
+}
+
+// RemoveContactTags is the resolver for the removeContactTags field.
+func (r *mutationResolver) RemoveContactTags(ctx context.Context, contactID string, tagIds []string) (*kajabi.Contact, error) {
+	return r.changeTags(ctx, false, contactID, tagIds)
+}
+
+// CreateContactNote is the resolver for the createContactNote field.
+func (r *mutationResolver) CreateContactNote(ctx context.Context, contactID string, body string) (*kajabi.ContactNote, error) {
+	if err := r.mayWrite(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkID("contactId", contactID); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(body) == "" {
+		return nil, badInput("body", "must not be empty")
+	}
+	return loader.For(ctx).CreateContactNote(ctx, contactID, body)
+}
+
 // NodeID is the resolver for the nodeId field.
 func (r *offerResolver) NodeID(ctx context.Context, obj *kajabi.Offer) (string, error) {
 	return nodeID("Offer", obj.ID), nil
@@ -73,6 +155,16 @@ func (r *offerResolver) Products(ctx context.Context, obj *kajabi.Offer) ([]*kaj
 	return loaded(ctx, products, errs), nil
 }
 
+// Customer is the resolver for the customer field.
+func (r *orderResolver) Customer(ctx context.Context, obj *kajabi.Order) (*kajabi.Customer, error) {
+	return customer(ctx, obj.Customer)
+}
+
+// Site is the resolver for the site field.
+func (r *orderResolver) Site(ctx context.Context, obj *kajabi.Order) (*kajabi.Site, error) {
+	return site(ctx, obj.Site)
+}
+
 // NodeID is the resolver for the nodeId field.
 func (r *productResolver) NodeID(ctx context.Context, obj *kajabi.Product) (string, error) {
 	return nodeID("Product", obj.ID), nil
@@ -81,6 +173,24 @@ func (r *productResolver) NodeID(ctx context.Context, obj *kajabi.Product) (stri
 // Site is the resolver for the site field.
 func (r *productResolver) Site(ctx context.Context, obj *kajabi.Product) (*kajabi.Site, error) {
 	return site(ctx, obj.Site)
+}
+
+// RawExtraContactInformation is the resolver for the rawExtraContactInformation field.
+func (r *purchaseResolver) RawExtraContactInformation(ctx context.Context, obj *kajabi.Purchase) (*string, error) {
+	return jsonText(obj.RawExtraContactInformation), nil
+}
+
+// Offer is the resolver for the offer field.
+func (r *purchaseResolver) Offer(ctx context.Context, obj *kajabi.Purchase) (*kajabi.Offer, error) {
+	if obj.Offer == nil {
+		return nil, nil
+	}
+	return loader.For(ctx).Offer(ctx, "", obj.Offer.ID)
+}
+
+// Customer is the resolver for the customer field.
+func (r *purchaseResolver) Customer(ctx context.Context, obj *kajabi.Purchase) (*kajabi.Customer, error) {
+	return customer(ctx, obj.Customer)
 }
 
 // Customers is the resolver for the customers field.
@@ -167,17 +277,31 @@ func (r *siteResolver) NodeID(ctx context.Context, obj *kajabi.Site) (string, er
 	return nodeID("Site", obj.ID), nil
 }
 
+// Customer is the resolver for the customer field.
+func (r *transactionResolver) Customer(ctx context.Context, obj *kajabi.Transaction) (*kajabi.Customer, error) {
+	return customer(ctx, obj.Customer)
+}
+
 // Contact returns ContactResolver implementation.
 func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
 
 // Customer returns CustomerResolver implementation.
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
 // Offer returns OfferResolver implementation.
 func (r *Resolver) Offer() OfferResolver { return &offerResolver{r} }
 
+// Order returns OrderResolver implementation.
+func (r *Resolver) Order() OrderResolver { return &orderResolver{r} }
+
 // Product returns ProductResolver implementation.
 func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
+
+// Purchase returns PurchaseResolver implementation.
+func (r *Resolver) Purchase() PurchaseResolver { return &purchaseResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -185,11 +309,18 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Site returns SiteResolver implementation.
 func (r *Resolver) Site() SiteResolver { return &siteResolver{r} }
 
+// Transaction returns TransactionResolver implementation.
+func (r *Resolver) Transaction() TransactionResolver { return &transactionResolver{r} }
+
 type (
-	contactResolver  struct{ *Resolver }
-	customerResolver struct{ *Resolver }
-	offerResolver    struct{ *Resolver }
-	productResolver  struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
-	siteResolver     struct{ *Resolver }
+	contactResolver     struct{ *Resolver }
+	customerResolver    struct{ *Resolver }
+	mutationResolver    struct{ *Resolver }
+	offerResolver       struct{ *Resolver }
+	orderResolver       struct{ *Resolver }
+	productResolver     struct{ *Resolver }
+	purchaseResolver    struct{ *Resolver }
+	queryResolver       struct{ *Resolver }
+	siteResolver        struct{ *Resolver }
+	transactionResolver struct{ *Resolver }
 )

@@ -16,3 +16,12 @@ func (Product) IsEntity() {}
 
 // IsEntity marks Offer as a federation entity; see Customer.IsEntity.
 func (Offer) IsEntity() {}
+
+// IsEntity marks Purchase as a federation entity; see Customer.IsEntity.
+func (Purchase) IsEntity() {}
+
+// IsEntity marks Order as a federation entity; see Customer.IsEntity.
+func (Order) IsEntity() {}
+
+// IsEntity marks Transaction as a federation entity; see Customer.IsEntity.
+func (Transaction) IsEntity() {}

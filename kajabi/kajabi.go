@@ -56,6 +56,12 @@ type Client struct {
 	Sites     *SitesService
 	Products  *ProductsService
 	Offers    *OffersService
+
+	Purchases    *PurchasesService
+	Orders       *OrdersService
+	Transactions *TransactionsService
+	ContactTags  *ContactTagsService
+	ContactNotes *ContactNotesService
 }
 
 // Option configures a Client.
@@ -176,6 +182,11 @@ func (c *Client) attachServices() {
 	c.Sites = &SitesService{client: c}
 	c.Products = &ProductsService{client: c}
 	c.Offers = &OffersService{client: c}
+	c.Purchases = &PurchasesService{client: c}
+	c.Orders = &OrdersService{client: c}
+	c.Transactions = &TransactionsService{client: c}
+	c.ContactTags = &ContactTagsService{client: c}
+	c.ContactNotes = &ContactNotesService{client: c}
 }
 
 // NewHTTPClient returns an http.Client tuned for many small concurrent calls to one host:

@@ -31,7 +31,7 @@ import (
 // RetryPolicy says how a failed read is tried again. Only answers that a later attempt may
 // not get are retried: 429, 502, 503 and 504, and calls that got no answer (a refused or
 // reset connection, an attempt's timeout). Every call the client makes is a GET or the
-// token POST, which are safe to repeat.
+// token POST, which are safe to repeat; writes are retried by writeRetryable's rule.
 //
 // The wait before retry n (1-based) is BaseDelay·2^(n-1), capped at MaxDelay, with the
 // upper half jittered; a Retry-After from Kajabi is a floor on it. No wait is longer than
@@ -202,6 +202,14 @@ func (p RetryPolicy) wait(n int, err error) (d time.Duration, ok bool) {
 	return d, true
 }
 
+// retryable reports whether the call may be tried again after err.
+func (cl *call) retryable(err error) bool {
+	if cl.write {
+		return writeRetryable(err)
+	}
+	return retryable(err)
+}
+
 // retryable reports whether another attempt may get a different answer.
 func retryable(err error) bool {
 	var apiErr *ErrorResponse
@@ -228,6 +236,9 @@ type call struct {
 	pattern string // path with ids replaced, for observers
 	url     string // redacted, for errors
 	account string // the Pacer's key for the credential the call is made with
+	// write marks a call that changes something: it is retried only as writeRetryable
+	// allows (writes.go).
+	write bool
 	// newRequest builds a fresh request for each attempt (a POST body is read once).
 	newRequest func(ctx context.Context) (*http.Request, error)
 }
@@ -261,7 +272,7 @@ func (c *Client) send(ctx context.Context, deadline deadlineFunc, cl *call) (*ht
 			return resp, body, nil
 		}
 		lastErr = err
-		if attempt >= c.retry.MaxAttempts || !retryable(err) || ctx.Err() != nil {
+		if attempt >= c.retry.MaxAttempts || !cl.retryable(err) || ctx.Err() != nil {
 			return nil, nil, err
 		}
 		wait, ok := c.retry.wait(attempt, err)

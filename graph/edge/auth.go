@@ -31,12 +31,24 @@ type APIKeys struct {
 }
 
 type apiKey struct {
-	sum [sha256.Size]byte
-	id  string // names the key in logs and cache partitions without revealing it
+	sum   [sha256.Size]byte
+	id    string // names the key in logs and cache partitions without revealing it
+	write bool   // the key's scope: write (mutations allowed) or read
+}
+
+// keyScope splits a key's scope suffix off: "KEY:write" may run mutations, "KEY:read" and
+// a bare KEY may only read.
+func keyScope(key string) (string, bool) {
+	if k, ok := strings.CutSuffix(key, ":write"); ok {
+		return k, true
+	}
+	k, _ := strings.CutSuffix(key, ":read")
+	return k, false
 }
 
 // NewAPIKeys accepts the given keys; each must be at least MinAPIKeyLength long and
-// appear once.
+// appear once. A key may end in a scope, ":write" or ":read" (the default), which is not
+// part of the key the caller presents.
 func NewAPIKeys(keys []string) (*APIKeys, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("no API keys")
@@ -44,6 +56,7 @@ func NewAPIKeys(keys []string) (*APIKeys, error) {
 	k := &APIKeys{}
 	seen := map[[sha256.Size]byte]bool{}
 	for i, key := range keys {
+		key, write := keyScope(key)
 		if len(key) < MinAPIKeyLength {
 			return nil, fmt.Errorf("API key %d is %d characters long; keys must have at least %d", i+1, len(key), MinAPIKeyLength)
 		}
@@ -52,7 +65,7 @@ func NewAPIKeys(keys []string) (*APIKeys, error) {
 			return nil, fmt.Errorf("API key %d appears twice", i+1)
 		}
 		seen[sum] = true
-		k.keys = append(k.keys, apiKey{sum: sum, id: "key:" + hex.EncodeToString(sum[:4])})
+		k.keys = append(k.keys, apiKey{sum: sum, id: "key:" + hex.EncodeToString(sum[:4]), write: write})
 	}
 	return k, nil
 }
@@ -91,17 +104,17 @@ func (k *APIKeys) Len() int { return len(k.keys) }
 // match returns the id of the key presented. Both sides are hashed to a fixed length and
 // every key is compared in constant time, so neither a key's length nor how much of it a
 // guess got right shows in the time taken.
-func (k *APIKeys) match(presented string) (string, bool) {
+func (k *APIKeys) match(presented string) (id string, write, ok bool) {
 	sum := sha256.Sum256([]byte(presented))
-	id, found := "", 0
+	found := 0
 	for _, key := range k.keys {
 		eq := subtle.ConstantTimeCompare(sum[:], key.sum[:])
 		if eq == 1 {
-			id = key.id
+			id, write = key.id, key.write
 		}
 		found |= eq
 	}
-	return id, found == 1
+	return id, write, found == 1
 }
 
 // presentedKey is the key a request carries: X-API-Key, or Authorization: Bearer.
@@ -157,13 +170,13 @@ func authenticate(keys *APIKeys, passthrough bool, service *kajabi.Client, next 
 					"this service needs an API key: send it as X-API-Key: <key> or Authorization: Bearer <key>")
 				return
 			}
-			id, ok := keys.match(presented)
+			id, write, ok := keys.match(presented)
 			if !ok {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="graphql", error="invalid_token"`)
 				reject(w, r, http.StatusUnauthorized, graph.CodeUnauthenticated, "the API key is not valid")
 				return
 			}
-			caller.ID = id
+			caller.ID, caller.ReadOnly = id, !write
 		}
 		if passthrough {
 			token, ok := bearerToken(r)

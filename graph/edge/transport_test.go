@@ -235,7 +235,9 @@ func TestGET(t *testing.T) {
 		{"application/graphql-response+json", ctGraph, query, 200, true},
 		{"application/json", ctJSON, url.Values{"query": {"{ noSuchField }"}}, 200, false},
 		{"application/graphql-response+json", ctGraph, url.Values{"query": {"{ noSuchField }"}}, 400, false},
-		{"application/graphql-response+json", ctGraph, url.Values{"query": {"mutation { __typename }"}}, 400, false},
+		// An invalid document is 400 whatever its kind; a valid mutation by GET is 405.
+		{"application/graphql-response+json", ctGraph, url.Values{"query": {"mutation { noSuchMutation }"}}, 400, false},
+		{"application/graphql-response+json", ctGraph, url.Values{"query": {"mutation { __typename }"}}, 405, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.accept+"/"+tt.params.Get("query"), func(t *testing.T) {

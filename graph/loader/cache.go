@@ -6,6 +6,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -155,4 +156,20 @@ func kajabiFailed(err error) bool {
 	}
 	var te *kajabi.TransportError
 	return errors.As(err, &te) || errors.Is(err, kajabi.ErrCircuitOpen)
+}
+
+// forget drops the identity's entries whose key starts with prefix: what a write changed.
+// The fleet's copies of the entries this process holds go too; one only another replica
+// fetched lives out its TTL there.
+func (c *Cache) forget(ctx context.Context, identity, prefix string) {
+	if c == nil || c.lru == nil {
+		return
+	}
+	var keys []string
+	for _, k := range c.lru.Keys() {
+		if k.identity == identity && strings.HasPrefix(k.key, prefix) {
+			keys = append(keys, k.key)
+		}
+	}
+	c.Forget(ctx, identity, keys...)
 }

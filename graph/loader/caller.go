@@ -20,6 +20,9 @@ type Caller struct {
 	// Credential names that credential, never the credential itself; the shared Cache
 	// keeps each credential's records apart under it.
 	Credential string
+	// ReadOnly is a caller whose API key lacks the write scope: mutations are refused
+	// before any Kajabi call.
+	ReadOnly bool
 }
 
 type callerKey struct{}

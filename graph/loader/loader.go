@@ -57,6 +57,7 @@ type Loaders struct {
 	sites            *dataloader.Loader[string, *kajabi.Site]
 	products         *catalog[*kajabi.Product]
 	offers           *catalog[*kajabi.Offer]
+	tags             *catalog[*kajabi.ContactTag]
 }
 
 type ctxKey struct{}
@@ -87,6 +88,7 @@ func New(cfg Config, client *kajabi.Client, identity string) *Loaders {
 	l.sites = newLoader(l, "sites", l.loadSites, wait)
 	l.products = newCatalog(l, wait, productsEndpoint(client))
 	l.offers = newCatalog(l, wait, offersEndpoint(client))
+	l.tags = newCatalog(l, wait, tagsEndpoint(client))
 	return l
 }
 

@@ -30,6 +30,15 @@ const (
 	OfferMatchedKeyID OfferMatchedKey = "id"
 )
 
+// OrderMatchedKey is the @key a Order representation matched, which
+// its MatchedKey field reports: one of the constants below, each holding
+// the key's fields as gqlgen prints them.
+type OrderMatchedKey string
+
+const (
+	OrderMatchedKeyID OrderMatchedKey = "id"
+)
+
 // ProductMatchedKey is the @key a Product representation matched, which
 // its MatchedKey field reports: one of the constants below, each holding
 // the key's fields as gqlgen prints them.
@@ -39,6 +48,15 @@ const (
 	ProductMatchedKeyID ProductMatchedKey = "id"
 )
 
+// PurchaseMatchedKey is the @key a Purchase representation matched, which
+// its MatchedKey field reports: one of the constants below, each holding
+// the key's fields as gqlgen prints them.
+type PurchaseMatchedKey string
+
+const (
+	PurchaseMatchedKeyID PurchaseMatchedKey = "id"
+)
+
 // SiteMatchedKey is the @key a Site representation matched, which
 // its MatchedKey field reports: one of the constants below, each holding
 // the key's fields as gqlgen prints them.
@@ -46,4 +64,13 @@ type SiteMatchedKey string
 
 const (
 	SiteMatchedKeyID SiteMatchedKey = "id"
+)
+
+// TransactionMatchedKey is the @key a Transaction representation matched, which
+// its MatchedKey field reports: one of the constants below, each holding
+// the key's fields as gqlgen prints them.
+type TransactionMatchedKey string
+
+const (
+	TransactionMatchedKeyID TransactionMatchedKey = "id"
 )

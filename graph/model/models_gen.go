@@ -42,11 +42,25 @@ type CustomerSort struct {
 	Direction *SortDirection `json:"direction,omitempty"`
 }
 
+// Writes, off unless the service runs with MUTATIONS=true. In service mode only API keys with
+// the write scope may run them (FORBIDDEN otherwise, before any Kajabi call). A write is
+// retried only when Kajabi surely did not act on it (429, or no connection); an answer lost
+// after sending is UPSTREAM_UNAVAILABLE, and the caller decides whether to send it again.
+type Mutation struct {
+}
+
 type OfferRepresentation struct {
 	ID *string `json:"id,omitempty"`
 	// The @key this representation matched: one of the OfferMatchedKey constants.
 	// gqlgen sets it from the fields the router sent; the router does not send it.
 	MatchedKey OfferMatchedKey `json:"-"`
+}
+
+type OrderRepresentation struct {
+	ID *string `json:"id,omitempty"`
+	// The @key this representation matched: one of the OrderMatchedKey constants.
+	// gqlgen sets it from the fields the router sent; the router does not send it.
+	MatchedKey OrderMatchedKey `json:"-"`
 }
 
 // Relay paging information, plus Kajabi's page numbers for clients that show numbered pages.
@@ -82,6 +96,13 @@ type ProductRepresentation struct {
 	MatchedKey ProductMatchedKey `json:"-"`
 }
 
+type PurchaseRepresentation struct {
+	ID *string `json:"id,omitempty"`
+	// The @key this representation matched: one of the PurchaseMatchedKey constants.
+	// gqlgen sets it from the fields the router sent; the router does not send it.
+	MatchedKey PurchaseMatchedKey `json:"-"`
+}
+
 type Query struct {
 }
 
@@ -90,6 +111,13 @@ type SiteRepresentation struct {
 	// The @key this representation matched: one of the SiteMatchedKey constants.
 	// gqlgen sets it from the fields the router sent; the router does not send it.
 	MatchedKey SiteMatchedKey `json:"-"`
+}
+
+type TransactionRepresentation struct {
+	ID *string `json:"id,omitempty"`
+	// The @key this representation matched: one of the TransactionMatchedKey constants.
+	// gqlgen sets it from the fields the router sent; the router does not send it.
+	MatchedKey TransactionMatchedKey `json:"-"`
 }
 
 // Customer attributes Kajabi can sort by.

@@ -77,6 +77,7 @@ func generate(customers, sites int, seed int64, now time.Time) *Store {
 	}
 	g.genCustomers(customers)
 	g.st.index()
+	g.st.hist = genHistory(g.st, seed)
 	return g.st
 }
 

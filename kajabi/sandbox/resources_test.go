@@ -404,7 +404,7 @@ func TestNotFoundAndMethods(t *testing.T) {
 		"/v1/customers/1", "/v1/customers/500001", "/v1/contacts/100001", "/v1/sites/1", "/v1/products/1",
 		"/v1/offers/1", "/v1/contact_tags/1", "/v1/customers/1/relationships/offers",
 		"/v1/contacts/1/relationships/tags", "/v1/offers/1/relationships/products",
-		"/v1/purchases", "/v1/customers/", "/v2/customers", "/", "/v1/customers/100001/offers",
+		"/v1/courses", "/v1/customers/", "/v2/customers", "/", "/v1/customers/100001/offers",
 	} {
 		t.Run("GET "+path, func(t *testing.T) {
 			resp, body := e.do(t, http.MethodGet, path, testToken)
@@ -414,7 +414,7 @@ func TestNotFoundAndMethods(t *testing.T) {
 	for _, tc := range []struct{ method, path string }{
 		{http.MethodPost, "/v1/customers"},
 		{http.MethodDelete, "/v1/customers/100001"},
-		{http.MethodPost, "/v1/customers/100001/relationships/offers"},
+		{http.MethodPut, "/v1/customers/100001/relationships/offers"},
 		{http.MethodPost, "/v1/version"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {

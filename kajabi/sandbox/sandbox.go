@@ -192,6 +192,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fault(w, status, "simulated fault")
 		return
 	}
+	if wr, id, ok := writeRoute(r.Method, path); ok {
+		s.serveWrite(wr, id, w, r)
+		return
+	}
 	h, ok := route(path)
 	if !ok {
 		sendError(w, http.StatusNotFound, "no such endpoint in the sandbox: "+path)
@@ -201,6 +205,8 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, http.MethodGet)
 		return
 	}
+	s.store.mu.RLock()
+	defer s.store.mu.RUnlock()
 	h.serve(s.store, w, newReqCtx(r), h.id)
 }
 
@@ -361,7 +367,7 @@ func route(path string) (handler, bool) {
 			return h(offerProducts, seg[1])
 		}
 	}
-	return handler{}, false
+	return historyRoute(seg)
 }
 
 // version answers GET /v1/version, which needs no token.

@@ -5,17 +5,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 // Store is the seeded data set a Sandbox serves. It is built once by New and
-// never changes afterwards, which is what makes concurrent reads safe without
-// locking.
+// changes only through the writes the sandbox serves (history_routes.go), under mu.
 //
 // It is exported so tests elsewhere in the project can work out, from the
 // facts themselves, what an endpoint ought to answer. Treat every slice, map
 // and struct reached from it as read-only: writing to them changes what the
-// sandbox serves and races with running requests.
+// sandbox serves and races with running requests. A test that writes through
+// the sandbox reads what it wrote with the locked accessors (OfferIDsOf,
+// TagIDsOf, Purchases, Notes...).
 //
 // Conventions for all the record types below: an empty string means the value
 // is absent (the API shows null), a zero time.Time means "never" (null), and
@@ -50,6 +52,12 @@ type Store struct {
 
 	rows   []row              // per-customer filter view, parallel to Customers
 	orders map[string][]int32 // ascending row order for each customer sort key
+
+	// hist is every customer's purchases, orders, transactions and notes (history.go).
+	hist *history
+	// mu lets the writes the sandbox models (offer grants, tags, notes) change the store:
+	// ServeHTTP holds it for reading around every read and for writing around every write.
+	mu sync.RWMutex
 }
 
 // Site is one Kajabi site (a creator's school); every other record belongs to
