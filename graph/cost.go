@@ -75,7 +75,7 @@ func setHistoryCost(c *ComplexityRoot, relation func(int) int, list func(int) in
 	c.Contact.Notes = func(child int, first *int) int { return rows(first, child) }
 	c.Contact.Tags = list
 	c.Purchase.Offer, c.Purchase.Customer = relation, relation
-	c.Order.Customer, c.Order.Site, c.Transaction.Customer = relation, relation, relation
+	c.KajabiOrder.Customer, c.KajabiOrder.Site, c.Transaction.Customer = relation, relation, relation
 	write := func(child int, _ string, _ []string) int { return relation(child) }
 	c.Mutation.GrantOffers, c.Mutation.RevokeOffers, c.Mutation.SetOffers = write, write, write
 	c.Mutation.AddContactTags, c.Mutation.RemoveContactTags = write, write

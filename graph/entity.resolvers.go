@@ -36,6 +36,16 @@ func (r *entityResolver) FindCustomer(ctx context.Context, reps []*model.Custome
 	})
 }
 
+// FindKajabiOrder is the resolver for the findKajabiOrder field.
+func (r *entityResolver) FindKajabiOrder(ctx context.Context, reps []*model.KajabiOrderRepresentation) ([]*kajabi.Order, error) {
+	return findEach(ctx, reps, func(ctx context.Context, rep *model.KajabiOrderRepresentation) (*kajabi.Order, error) {
+		if err := checkID(representationID, deref(rep.ID)); err != nil {
+			return nil, err
+		}
+		return loader.For(ctx).Order(ctx, deref(rep.ID))
+	})
+}
+
 // FindOffer is the resolver for the findOffer field.
 func (r *entityResolver) FindOffer(ctx context.Context, reps []*model.OfferRepresentation) ([]*kajabi.Offer, error) {
 	return findEach(ctx, reps, func(ctx context.Context, rep *model.OfferRepresentation) (*kajabi.Offer, error) {
@@ -43,16 +53,6 @@ func (r *entityResolver) FindOffer(ctx context.Context, reps []*model.OfferRepre
 			return nil, err
 		}
 		return loader.For(ctx).Offer(ctx, "", deref(rep.ID))
-	})
-}
-
-// FindOrder is the resolver for the findOrder field.
-func (r *entityResolver) FindOrder(ctx context.Context, reps []*model.OrderRepresentation) ([]*kajabi.Order, error) {
-	return findEach(ctx, reps, func(ctx context.Context, rep *model.OrderRepresentation) (*kajabi.Order, error) {
-		if err := checkID(representationID, deref(rep.ID)); err != nil {
-			return nil, err
-		}
-		return loader.For(ctx).Order(ctx, deref(rep.ID))
 	})
 }
 

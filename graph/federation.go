@@ -140,9 +140,9 @@ func isMulti(typeName string) bool {
 		return true
 	case "Customer":
 		return true
-	case "Offer":
+	case "KajabiOrder":
 		return true
-	case "Order":
+	case "Offer":
 		return true
 	case "Product":
 		return true
@@ -256,6 +256,38 @@ func (ec *executionContext) resolveManyEntities(
 		}
 		return nil
 
+	case "KajabiOrder":
+		representations := make([]any, len(reps))
+		matchedKeys := make([]model.KajabiOrderMatchedKey, len(reps))
+		for i, rep := range reps {
+			matchedKey, err := matchedKeyForKajabiOrder(ctx, rep.entity)
+			if err != nil {
+				return fmt.Errorf(`finding resolver for Entity "KajabiOrder": %w`, err)
+			}
+			representations[i] = map[string]any(rep.entity)
+			matchedKeys[i] = matchedKey
+		}
+		typedReps, err := ec.unmarshalNKajabiOrderRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐKajabiOrderRepresentationᚄ(ctx, representations)
+		if err != nil {
+			return fmt.Errorf(`unmarshalling representations for Entity "KajabiOrder": %w`, err)
+		}
+		for i, typedRep := range typedReps {
+			typedRep.MatchedKey = matchedKeys[i]
+		}
+		entities, err := ec.Resolvers.Entity().FindKajabiOrder(ctx, typedReps)
+		entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+		if err != nil {
+			return err
+		}
+		for i, entity := range entities {
+			if i < len(entityErrs) && entityErrs[i] != nil {
+				ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+				continue
+			}
+			list[reps[i].index] = entity
+		}
+		return nil
+
 	case "Offer":
 		representations := make([]any, len(reps))
 		matchedKeys := make([]model.OfferMatchedKey, len(reps))
@@ -275,38 +307,6 @@ func (ec *executionContext) resolveManyEntities(
 			typedRep.MatchedKey = matchedKeys[i]
 		}
 		entities, err := ec.Resolvers.Entity().FindOffer(ctx, typedReps)
-		entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
-		if err != nil {
-			return err
-		}
-		for i, entity := range entities {
-			if i < len(entityErrs) && entityErrs[i] != nil {
-				ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
-				continue
-			}
-			list[reps[i].index] = entity
-		}
-		return nil
-
-	case "Order":
-		representations := make([]any, len(reps))
-		matchedKeys := make([]model.OrderMatchedKey, len(reps))
-		for i, rep := range reps {
-			matchedKey, err := matchedKeyForOrder(ctx, rep.entity)
-			if err != nil {
-				return fmt.Errorf(`finding resolver for Entity "Order": %w`, err)
-			}
-			representations[i] = map[string]any(rep.entity)
-			matchedKeys[i] = matchedKey
-		}
-		typedReps, err := ec.unmarshalNOrderRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐOrderRepresentationᚄ(ctx, representations)
-		if err != nil {
-			return fmt.Errorf(`unmarshalling representations for Entity "Order": %w`, err)
-		}
-		for i, typedRep := range typedReps {
-			typedRep.MatchedKey = matchedKeys[i]
-		}
-		entities, err := ec.Resolvers.Entity().FindOrder(ctx, typedReps)
 		entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
 		if err != nil {
 			return err
@@ -550,6 +550,41 @@ func matchedKeyForCustomer(ctx context.Context, rep EntityRepresentation) (model
 		errors.Join(entityResolverErrs...).Error())
 }
 
+func matchedKeyForKajabiOrder(ctx context.Context, rep EntityRepresentation) (model.KajabiOrderMatchedKey, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["id"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"id\" for KajabiOrder", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for KajabiOrder", ErrTypeNotFound))
+			break
+		}
+		return model.KajabiOrderMatchedKeyID, nil
+	}
+	return "", fmt.Errorf("%w for KajabiOrder due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
+}
+
 func matchedKeyForOffer(ctx context.Context, rep EntityRepresentation) (model.OfferMatchedKey, error) {
 	// we collect errors because a later entity resolver may work fine
 	// when an entity has multiple keys
@@ -582,41 +617,6 @@ func matchedKeyForOffer(ctx context.Context, rep EntityRepresentation) (model.Of
 		return model.OfferMatchedKeyID, nil
 	}
 	return "", fmt.Errorf("%w for Offer due to %v", ErrTypeNotFound,
-		errors.Join(entityResolverErrs...).Error())
-}
-
-func matchedKeyForOrder(ctx context.Context, rep EntityRepresentation) (model.OrderMatchedKey, error) {
-	// we collect errors because a later entity resolver may work fine
-	// when an entity has multiple keys
-	entityResolverErrs := []error{}
-	for {
-		var (
-			m   EntityRepresentation
-			val any
-			ok  bool
-		)
-		_ = val
-		// if all of the KeyFields values for this resolver are null,
-		// we shouldn't use use it
-		allNull := true
-		m = rep
-		val, ok = m["id"]
-		if !ok {
-			entityResolverErrs = append(entityResolverErrs,
-				fmt.Errorf("%w due to missing Key Field \"id\" for Order", ErrTypeNotFound))
-			break
-		}
-		if allNull {
-			allNull = val == nil
-		}
-		if allNull {
-			entityResolverErrs = append(entityResolverErrs,
-				fmt.Errorf("%w due to all null value KeyFields for Order", ErrTypeNotFound))
-			break
-		}
-		return model.OrderMatchedKeyID, nil
-	}
-	return "", fmt.Errorf("%w for Order due to %v", ErrTypeNotFound,
 		errors.Join(entityResolverErrs...).Error())
 }
 

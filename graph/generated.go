@@ -34,9 +34,9 @@ type ResolverRoot interface {
 	Contact() ContactResolver
 	Customer() CustomerResolver
 	Entity() EntityResolver
+	KajabiOrder() KajabiOrderResolver
 	Mutation() MutationResolver
 	Offer() OfferResolver
-	Order() OrderResolver
 	Product() ProductResolver
 	Purchase() PurchaseResolver
 	Query() QueryResolver
@@ -126,12 +126,29 @@ type ComplexityRoot struct {
 	Entity struct {
 		FindContact     func(childComplexity int, reps []*model.ContactRepresentation) int
 		FindCustomer    func(childComplexity int, reps []*model.CustomerRepresentation) int
+		FindKajabiOrder func(childComplexity int, reps []*model.KajabiOrderRepresentation) int
 		FindOffer       func(childComplexity int, reps []*model.OfferRepresentation) int
-		FindOrder       func(childComplexity int, reps []*model.OrderRepresentation) int
 		FindProduct     func(childComplexity int, reps []*model.ProductRepresentation) int
 		FindPurchase    func(childComplexity int, reps []*model.PurchaseRepresentation) int
 		FindSite        func(childComplexity int, reps []*model.SiteRepresentation) int
 		FindTransaction func(childComplexity int, reps []*model.TransactionRepresentation) int
+	}
+
+	KajabiOrder struct {
+		CreatedAt             func(childComplexity int) int
+		CurrencyCode          func(childComplexity int) int
+		CurrencySymbol        func(childComplexity int) int
+		Customer              func(childComplexity int) int
+		DiscountAmountInCents func(childComplexity int) int
+		FormattedSubtotal     func(childComplexity int) int
+		FormattedTotalPrice   func(childComplexity int) int
+		FulfilledAt           func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		OrderNumber           func(childComplexity int) int
+		SalesTaxAmountInCents func(childComplexity int) int
+		Site                  func(childComplexity int) int
+		SubtotalInCents       func(childComplexity int) int
+		TotalPriceInCents     func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -161,23 +178,6 @@ type ComplexityRoot struct {
 		Site             func(childComplexity int) int
 		Subscription     func(childComplexity int) int
 		Title            func(childComplexity int) int
-	}
-
-	Order struct {
-		CreatedAt             func(childComplexity int) int
-		CurrencyCode          func(childComplexity int) int
-		CurrencySymbol        func(childComplexity int) int
-		Customer              func(childComplexity int) int
-		DiscountAmountInCents func(childComplexity int) int
-		FormattedSubtotal     func(childComplexity int) int
-		FormattedTotalPrice   func(childComplexity int) int
-		FulfilledAt           func(childComplexity int) int
-		ID                    func(childComplexity int) int
-		OrderNumber           func(childComplexity int) int
-		SalesTaxAmountInCents func(childComplexity int) int
-		Site                  func(childComplexity int) int
-		SubtotalInCents       func(childComplexity int) int
-		TotalPriceInCents     func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -311,12 +311,16 @@ type CustomerResolver interface {
 type EntityResolver interface {
 	FindContact(ctx context.Context, reps []*model.ContactRepresentation) ([]*kajabi.Contact, error)
 	FindCustomer(ctx context.Context, reps []*model.CustomerRepresentation) ([]*kajabi.Customer, error)
+	FindKajabiOrder(ctx context.Context, reps []*model.KajabiOrderRepresentation) ([]*kajabi.Order, error)
 	FindOffer(ctx context.Context, reps []*model.OfferRepresentation) ([]*kajabi.Offer, error)
-	FindOrder(ctx context.Context, reps []*model.OrderRepresentation) ([]*kajabi.Order, error)
 	FindProduct(ctx context.Context, reps []*model.ProductRepresentation) ([]*kajabi.Product, error)
 	FindPurchase(ctx context.Context, reps []*model.PurchaseRepresentation) ([]*kajabi.Purchase, error)
 	FindSite(ctx context.Context, reps []*model.SiteRepresentation) ([]*kajabi.Site, error)
 	FindTransaction(ctx context.Context, reps []*model.TransactionRepresentation) ([]*kajabi.Transaction, error)
+}
+type KajabiOrderResolver interface {
+	Customer(ctx context.Context, obj *kajabi.Order) (*kajabi.Customer, error)
+	Site(ctx context.Context, obj *kajabi.Order) (*kajabi.Site, error)
 }
 type MutationResolver interface {
 	GrantOffers(ctx context.Context, customerID string, offerIds []string) (*kajabi.Customer, error)
@@ -331,10 +335,6 @@ type OfferResolver interface {
 
 	Site(ctx context.Context, obj *kajabi.Offer) (*kajabi.Site, error)
 	Products(ctx context.Context, obj *kajabi.Offer) ([]*kajabi.Product, error)
-}
-type OrderResolver interface {
-	Customer(ctx context.Context, obj *kajabi.Order) (*kajabi.Customer, error)
-	Site(ctx context.Context, obj *kajabi.Order) (*kajabi.Site, error)
 }
 type ProductResolver interface {
 	NodeID(ctx context.Context, obj *kajabi.Product) (string, error)
@@ -774,6 +774,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindCustomer(childComplexity, args["reps"].([]*model.CustomerRepresentation)), true
+	case "Entity.findKajabiOrder":
+		if e.ComplexityRoot.Entity.FindKajabiOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findKajabiOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindKajabiOrder(childComplexity, args["reps"].([]*model.KajabiOrderRepresentation)), true
 	case "Entity.findOffer":
 		if e.ComplexityRoot.Entity.FindOffer == nil {
 			break
@@ -785,17 +796,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindOffer(childComplexity, args["reps"].([]*model.OfferRepresentation)), true
-	case "Entity.findOrder":
-		if e.ComplexityRoot.Entity.FindOrder == nil {
-			break
-		}
-
-		args, err := ec.field_Entity_findOrder_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Entity.FindOrder(childComplexity, args["reps"].([]*model.OrderRepresentation)), true
 	case "Entity.findProduct":
 		if e.ComplexityRoot.Entity.FindProduct == nil {
 			break
@@ -840,6 +840,91 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindTransaction(childComplexity, args["reps"].([]*model.TransactionRepresentation)), true
+
+	case "KajabiOrder.createdAt":
+		if e.ComplexityRoot.KajabiOrder.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.CreatedAt(childComplexity), true
+	case "KajabiOrder.currencyCode":
+		if e.ComplexityRoot.KajabiOrder.CurrencyCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.CurrencyCode(childComplexity), true
+	case "KajabiOrder.currencySymbol":
+		if e.ComplexityRoot.KajabiOrder.CurrencySymbol == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.CurrencySymbol(childComplexity), true
+	case "KajabiOrder.customer":
+		if e.ComplexityRoot.KajabiOrder.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.Customer(childComplexity), true
+	case "KajabiOrder.discountAmountInCents":
+		if e.ComplexityRoot.KajabiOrder.DiscountAmountInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.DiscountAmountInCents(childComplexity), true
+	case "KajabiOrder.formattedSubtotal":
+		if e.ComplexityRoot.KajabiOrder.FormattedSubtotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.FormattedSubtotal(childComplexity), true
+	case "KajabiOrder.formattedTotalPrice":
+		if e.ComplexityRoot.KajabiOrder.FormattedTotalPrice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.FormattedTotalPrice(childComplexity), true
+	case "KajabiOrder.fulfilledAt":
+		if e.ComplexityRoot.KajabiOrder.FulfilledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.FulfilledAt(childComplexity), true
+	case "KajabiOrder.id":
+		if e.ComplexityRoot.KajabiOrder.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.ID(childComplexity), true
+	case "KajabiOrder.orderNumber":
+		if e.ComplexityRoot.KajabiOrder.OrderNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.OrderNumber(childComplexity), true
+	case "KajabiOrder.salesTaxAmountInCents":
+		if e.ComplexityRoot.KajabiOrder.SalesTaxAmountInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.SalesTaxAmountInCents(childComplexity), true
+	case "KajabiOrder.site":
+		if e.ComplexityRoot.KajabiOrder.Site == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.Site(childComplexity), true
+	case "KajabiOrder.subtotalInCents":
+		if e.ComplexityRoot.KajabiOrder.SubtotalInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.SubtotalInCents(childComplexity), true
+	case "KajabiOrder.totalPriceInCents":
+		if e.ComplexityRoot.KajabiOrder.TotalPriceInCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KajabiOrder.TotalPriceInCents(childComplexity), true
 
 	case "Mutation.addContactTags":
 		if e.ComplexityRoot.Mutation.AddContactTags == nil {
@@ -1010,91 +1095,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Offer.Title(childComplexity), true
-
-	case "Order.createdAt":
-		if e.ComplexityRoot.Order.CreatedAt == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.CreatedAt(childComplexity), true
-	case "Order.currencyCode":
-		if e.ComplexityRoot.Order.CurrencyCode == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.CurrencyCode(childComplexity), true
-	case "Order.currencySymbol":
-		if e.ComplexityRoot.Order.CurrencySymbol == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.CurrencySymbol(childComplexity), true
-	case "Order.customer":
-		if e.ComplexityRoot.Order.Customer == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.Customer(childComplexity), true
-	case "Order.discountAmountInCents":
-		if e.ComplexityRoot.Order.DiscountAmountInCents == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.DiscountAmountInCents(childComplexity), true
-	case "Order.formattedSubtotal":
-		if e.ComplexityRoot.Order.FormattedSubtotal == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.FormattedSubtotal(childComplexity), true
-	case "Order.formattedTotalPrice":
-		if e.ComplexityRoot.Order.FormattedTotalPrice == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.FormattedTotalPrice(childComplexity), true
-	case "Order.fulfilledAt":
-		if e.ComplexityRoot.Order.FulfilledAt == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.FulfilledAt(childComplexity), true
-	case "Order.id":
-		if e.ComplexityRoot.Order.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.ID(childComplexity), true
-	case "Order.orderNumber":
-		if e.ComplexityRoot.Order.OrderNumber == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.OrderNumber(childComplexity), true
-	case "Order.salesTaxAmountInCents":
-		if e.ComplexityRoot.Order.SalesTaxAmountInCents == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.SalesTaxAmountInCents(childComplexity), true
-	case "Order.site":
-		if e.ComplexityRoot.Order.Site == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.Site(childComplexity), true
-	case "Order.subtotalInCents":
-		if e.ComplexityRoot.Order.SubtotalInCents == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.SubtotalInCents(childComplexity), true
-	case "Order.totalPriceInCents":
-		if e.ComplexityRoot.Order.TotalPriceInCents == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Order.TotalPriceInCents(childComplexity), true
 
 	case "PageInfo.currentPage":
 		if e.ComplexityRoot.PageInfo.CurrentPage == nil {
@@ -1654,8 +1654,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
 			graphql.NewInputUnmarshaler("CustomerRepresentation", ec.unmarshalInputCustomerRepresentation),
 			graphql.NewInputUnmarshaler("CustomerSort", ec.unmarshalInputCustomerSort),
+			graphql.NewInputUnmarshaler("KajabiOrderRepresentation", ec.unmarshalInputKajabiOrderRepresentation),
 			graphql.NewInputUnmarshaler("OfferRepresentation", ec.unmarshalInputOfferRepresentation),
-			graphql.NewInputUnmarshaler("OrderRepresentation", ec.unmarshalInputOrderRepresentation),
 			graphql.NewInputUnmarshaler("PageInput", ec.unmarshalInputPageInput),
 			graphql.NewInputUnmarshaler("ProductRepresentation", ec.unmarshalInputProductRepresentation),
 			graphql.NewInputUnmarshaler("PurchaseRepresentation", ec.unmarshalInputPurchaseRepresentation),
@@ -2230,7 +2230,7 @@ extend type Customer {
   """
   purchases(first: Int = 20, active: Boolean): [Purchase!]!
   "The customer's orders, as Kajabi orders them: one Kajabi call per customer. ` + "`" + `first` + "`" + ` is 1 to 100."
-  orders(first: Int = 20): [Order!]!
+  orders(first: Int = 20): [KajabiOrder!]!
   """
   The customer's payment transactions (charges, refunds, disputes), newest first: one Kajabi
   call per customer. ` + "`" + `first` + "`" + ` is 1 to 100; ` + "`" + `startDate` + "`" + ` and ` + "`" + `endDate` + "`" + ` bound the day they were
@@ -2299,7 +2299,7 @@ type Purchase @key(fields: "id") {
 }
 
 "A completed checkout. Money is in the smallest unit of ` + "`" + `currencyCode` + "`" + ` (cents)."
-type Order @key(fields: "id") {
+type KajabiOrder @key(fields: "id") {
   "Kajabi's id of the order."
   id: ID!
   "The order's number within its site."
@@ -2461,7 +2461,7 @@ type Mutation {
 `, BuiltIn: true},
 	{Name: "../federation/entity.graphql", Input: `
 # a union of all types that use the @key directive
-union _Entity = Contact | Customer | Offer | Order | Product | Purchase | Site | Transaction
+union _Entity = Contact | Customer | KajabiOrder | Offer | Product | Purchase | Site | Transaction
 
 input ContactRepresentation {
 	id: ID
@@ -2472,11 +2472,11 @@ input CustomerRepresentation {
 	email: String
 }
 
-input OfferRepresentation {
+input KajabiOrderRepresentation {
 	id: ID
 }
 
-input OrderRepresentation {
+input OfferRepresentation {
 	id: ID
 }
 
@@ -2500,8 +2500,8 @@ input TransactionRepresentation {
 type Entity {
 	findContact(reps: [ContactRepresentation!]!): [Contact]
 	findCustomer(reps: [CustomerRepresentation!]!): [Customer]
+	findKajabiOrder(reps: [KajabiOrderRepresentation!]!): [KajabiOrder]
 	findOffer(reps: [OfferRepresentation!]!): [Offer]
-	findOrder(reps: [OrderRepresentation!]!): [Order]
 	findProduct(reps: [ProductRepresentation!]!): [Product]
 	findPurchase(reps: [PurchaseRepresentation!]!): [Purchase]
 	findSite(reps: [SiteRepresentation!]!): [Site]
@@ -2674,6 +2674,40 @@ func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type CustomerEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_KajabiOrder(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_KajabiOrder_id(ctx, field)
+	case "orderNumber":
+		return ec.fieldContext_KajabiOrder_orderNumber(ctx, field)
+	case "currencyCode":
+		return ec.fieldContext_KajabiOrder_currencyCode(ctx, field)
+	case "currencySymbol":
+		return ec.fieldContext_KajabiOrder_currencySymbol(ctx, field)
+	case "totalPriceInCents":
+		return ec.fieldContext_KajabiOrder_totalPriceInCents(ctx, field)
+	case "subtotalInCents":
+		return ec.fieldContext_KajabiOrder_subtotalInCents(ctx, field)
+	case "salesTaxAmountInCents":
+		return ec.fieldContext_KajabiOrder_salesTaxAmountInCents(ctx, field)
+	case "discountAmountInCents":
+		return ec.fieldContext_KajabiOrder_discountAmountInCents(ctx, field)
+	case "formattedTotalPrice":
+		return ec.fieldContext_KajabiOrder_formattedTotalPrice(ctx, field)
+	case "formattedSubtotal":
+		return ec.fieldContext_KajabiOrder_formattedSubtotal(ctx, field)
+	case "fulfilledAt":
+		return ec.fieldContext_KajabiOrder_fulfilledAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_KajabiOrder_createdAt(ctx, field)
+	case "customer":
+		return ec.fieldContext_KajabiOrder_customer(ctx, field)
+	case "site":
+		return ec.fieldContext_KajabiOrder_site(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KajabiOrder", field.Name)
+}
+
 func (ec *executionContext) childFields_Offer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2712,40 +2746,6 @@ func (ec *executionContext) childFields_Offer(ctx context.Context, field graphql
 		return ec.fieldContext_Offer_products(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Offer", field.Name)
-}
-
-func (ec *executionContext) childFields_Order(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-	switch field.Name {
-	case "id":
-		return ec.fieldContext_Order_id(ctx, field)
-	case "orderNumber":
-		return ec.fieldContext_Order_orderNumber(ctx, field)
-	case "currencyCode":
-		return ec.fieldContext_Order_currencyCode(ctx, field)
-	case "currencySymbol":
-		return ec.fieldContext_Order_currencySymbol(ctx, field)
-	case "totalPriceInCents":
-		return ec.fieldContext_Order_totalPriceInCents(ctx, field)
-	case "subtotalInCents":
-		return ec.fieldContext_Order_subtotalInCents(ctx, field)
-	case "salesTaxAmountInCents":
-		return ec.fieldContext_Order_salesTaxAmountInCents(ctx, field)
-	case "discountAmountInCents":
-		return ec.fieldContext_Order_discountAmountInCents(ctx, field)
-	case "formattedTotalPrice":
-		return ec.fieldContext_Order_formattedTotalPrice(ctx, field)
-	case "formattedSubtotal":
-		return ec.fieldContext_Order_formattedSubtotal(ctx, field)
-	case "fulfilledAt":
-		return ec.fieldContext_Order_fulfilledAt(ctx, field)
-	case "createdAt":
-		return ec.fieldContext_Order_createdAt(ctx, field)
-	case "customer":
-		return ec.fieldContext_Order_customer(ctx, field)
-	case "site":
-		return ec.fieldContext_Order_site(ctx, field)
-	}
-	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3152,12 +3152,12 @@ func (ec *executionContext) field_Entity_findCustomer_args(ctx context.Context, 
 	return args, nil
 }
 
-func (ec *executionContext) field_Entity_findOffer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+func (ec *executionContext) field_Entity_findKajabiOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
-		func(ctx context.Context, v any) ([]*model.OfferRepresentation, error) {
-			return ec.unmarshalNOfferRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐOfferRepresentationᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.KajabiOrderRepresentation, error) {
+			return ec.unmarshalNKajabiOrderRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐKajabiOrderRepresentationᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3166,12 +3166,12 @@ func (ec *executionContext) field_Entity_findOffer_args(ctx context.Context, raw
 	return args, nil
 }
 
-func (ec *executionContext) field_Entity_findOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+func (ec *executionContext) field_Entity_findOffer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
-		func(ctx context.Context, v any) ([]*model.OrderRepresentation, error) {
-			return ec.unmarshalNOrderRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐOrderRepresentationᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.OfferRepresentation, error) {
+			return ec.unmarshalNOfferRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐOfferRepresentationᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4874,7 +4874,7 @@ func (ec *executionContext) _Customer_orders(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*kajabi.Order) graphql.Marshaler {
-			return ec.marshalNOrder2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrderᚄ(ctx, selections, v)
+			return ec.marshalNKajabiOrder2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrderᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4887,7 +4887,7 @@ func (ec *executionContext) fieldContext_Customer_orders(ctx context.Context, fi
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Order(ctx, field)
+			return ec.childFields_KajabiOrder(ctx, field)
 		},
 	}
 	defer func() {
@@ -5210,6 +5210,50 @@ func (ec *executionContext) fieldContext_Entity_findCustomer(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Entity_findKajabiOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findKajabiOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindKajabiOrder(ctx, fc.Args["reps"].([]*model.KajabiOrderRepresentation))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*kajabi.Order) graphql.Marshaler {
+			return ec.marshalOKajabiOrder2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findKajabiOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KajabiOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findKajabiOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Entity_findOffer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5248,50 +5292,6 @@ func (ec *executionContext) fieldContext_Entity_findOffer(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Entity_findOffer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Entity_findOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Entity_findOrder(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Entity().FindOrder(ctx, fc.Args["reps"].([]*model.OrderRepresentation))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*kajabi.Order) graphql.Marshaler {
-			return ec.marshalOOrder2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Entity_findOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Entity",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Order(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Entity_findOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5470,6 +5470,346 @@ func (ec *executionContext) fieldContext_Entity_findTransaction(ctx context.Cont
 	if fc.Args, err = ec.field_Entity_findTransaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KajabiOrder_id(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KajabiOrder", field, false, false, "ID")
+}
+
+func (ec *executionContext) _KajabiOrder_orderNumber(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_orderNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_orderNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KajabiOrder", field, false, false, "Int")
+}
+
+func (ec *executionContext) _KajabiOrder_currencyCode(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_currencyCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrencyCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_currencyCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KajabiOrder", field, false, false, "String")
+}
+
+func (ec *executionContext) _KajabiOrder_currencySymbol(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_currencySymbol(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrencySymbol, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_currencySymbol(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KajabiOrder", field, false, false, "String")
+}
+
+func (ec *executionContext) _KajabiOrder_totalPriceInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_totalPriceInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalPriceInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_totalPriceInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KajabiOrder", field, false, false, "Int")
+}
+
+func (ec *executionContext) _KajabiOrder_subtotalInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_subtotalInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubtotalInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_subtotalInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KajabiOrder", field, false, false, "Int")
+}
+
+func (ec *executionContext) _KajabiOrder_salesTaxAmountInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_salesTaxAmountInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SalesTaxAmountInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_salesTaxAmountInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KajabiOrder", field, false, false, "Int")
+}
+
+func (ec *executionContext) _KajabiOrder_discountAmountInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_discountAmountInCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountAmountInCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_discountAmountInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KajabiOrder", field, false, false, "Int")
+}
+
+func (ec *executionContext) _KajabiOrder_formattedTotalPrice(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_formattedTotalPrice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FormattedTotalPrice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_formattedTotalPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KajabiOrder", field, false, false, "String")
+}
+
+func (ec *executionContext) _KajabiOrder_formattedSubtotal(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_formattedSubtotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FormattedSubtotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_formattedSubtotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KajabiOrder", field, false, false, "String")
+}
+
+func (ec *executionContext) _KajabiOrder_fulfilledAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_fulfilledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FulfilledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_fulfilledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KajabiOrder", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _KajabiOrder_createdAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KajabiOrder", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _KajabiOrder_customer(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.KajabiOrder().Customer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KajabiOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KajabiOrder_site(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KajabiOrder_site(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.KajabiOrder().Site(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Site) graphql.Marshaler {
+			return ec.marshalOSite2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KajabiOrder_site(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KajabiOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Site(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -6142,346 +6482,6 @@ func (ec *executionContext) fieldContext_Offer_products(_ context.Context, field
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Order_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, false, false, "ID")
-}
-
-func (ec *executionContext) _Order_orderNumber(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_orderNumber(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OrderNumber, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Order_orderNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
-}
-
-func (ec *executionContext) _Order_currencyCode(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_currencyCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CurrencyCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Order_currencyCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
-}
-
-func (ec *executionContext) _Order_currencySymbol(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_currencySymbol(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CurrencySymbol, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Order_currencySymbol(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
-}
-
-func (ec *executionContext) _Order_totalPriceInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_totalPriceInCents(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalPriceInCents, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Order_totalPriceInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
-}
-
-func (ec *executionContext) _Order_subtotalInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_subtotalInCents(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubtotalInCents, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Order_subtotalInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
-}
-
-func (ec *executionContext) _Order_salesTaxAmountInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_salesTaxAmountInCents(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SalesTaxAmountInCents, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Order_salesTaxAmountInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
-}
-
-func (ec *executionContext) _Order_discountAmountInCents(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_discountAmountInCents(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DiscountAmountInCents, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Order_discountAmountInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
-}
-
-func (ec *executionContext) _Order_formattedTotalPrice(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_formattedTotalPrice(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FormattedTotalPrice, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Order_formattedTotalPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
-}
-
-func (ec *executionContext) _Order_formattedSubtotal(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_formattedSubtotal(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FormattedSubtotal, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Order_formattedSubtotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
-}
-
-func (ec *executionContext) _Order_fulfilledAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_fulfilledAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FulfilledAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Order_fulfilledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, false, false, "DateTime")
-}
-
-func (ec *executionContext) _Order_createdAt(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_createdAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Order_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, false, false, "DateTime")
-}
-
-func (ec *executionContext) _Order_customer(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_customer(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Order().Customer(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Customer) graphql.Marshaler {
-			return ec.marshalOCustomer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐCustomer(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Order_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Order",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Customer(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Order_site(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Order_site(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Order().Site(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Site) graphql.Marshaler {
-			return ec.marshalOSite2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐSite(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Order_site(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Order",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Site(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10460,6 +10460,48 @@ func UnmarshalCustomerSort(ctx context.Context, raw any) (model.CustomerSort, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputKajabiOrderRepresentation(ctx context.Context, obj any) (model.KajabiOrderRepresentation, error) {
+	var it model.KajabiOrderRepresentation
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalKajabiOrderRepresentation unmarshals raw into the KajabiOrderRepresentation input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalKajabiOrderRepresentation(ctx context.Context, raw any) (model.KajabiOrderRepresentation, error) {
+	var out model.KajabiOrderRepresentation
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "KajabiOrderRepresentation", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOfferRepresentation(ctx context.Context, obj any) (model.OfferRepresentation, error) {
 	var it model.OfferRepresentation
 	if obj == nil {
@@ -10499,48 +10541,6 @@ func (ec *executionContext) unmarshalInputOfferRepresentation(ctx context.Contex
 func UnmarshalOfferRepresentation(ctx context.Context, raw any) (model.OfferRepresentation, error) {
 	var out model.OfferRepresentation
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OfferRepresentation", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputOrderRepresentation(ctx context.Context, obj any) (model.OrderRepresentation, error) {
-	var it model.OrderRepresentation
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	fieldsInOrder := [...]string{"id"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "id":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ID = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalOrderRepresentation unmarshals raw into the OrderRepresentation input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalOrderRepresentation(ctx context.Context, raw any) (model.OrderRepresentation, error) {
-	var out model.OrderRepresentation
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrderRepresentation", raw, &out)
 	return out, err
 }
 
@@ -10874,12 +10874,12 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 		}
 		return ec._Purchase(ctx, sel, obj)
 	case kajabi.Order:
-		return ec._Order(ctx, sel, &obj)
+		return ec._KajabiOrder(ctx, sel, &obj)
 	case *kajabi.Order:
 		if obj == nil {
 			return graphql.Null
 		}
-		return ec._Order(ctx, sel, obj)
+		return ec._KajabiOrder(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -11389,17 +11389,17 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findCustomer(ctx, field)
 				})
+		case "findKajabiOrder":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findKajabiOrder(ctx, field)
+				})
 		case "findOffer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findOffer(ctx, field)
-				})
-		case "findOrder":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Entity_findOrder(ctx, field)
 				})
 		case "findProduct":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -11424,6 +11424,106 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findTransaction(ctx, field)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var kajabiOrderImplementors = []string{"KajabiOrder", "_Entity"}
+
+func (ec *executionContext) _KajabiOrder(ctx context.Context, sel ast.SelectionSet, obj *kajabi.Order) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, kajabiOrderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KajabiOrder")
+		case "id":
+			out.Values[i] = ec._KajabiOrder_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "orderNumber":
+			out.Values[i] = ec._KajabiOrder_orderNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "currencyCode":
+			out.Values[i] = ec._KajabiOrder_currencyCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "currencySymbol":
+			out.Values[i] = ec._KajabiOrder_currencySymbol(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalPriceInCents":
+			out.Values[i] = ec._KajabiOrder_totalPriceInCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subtotalInCents":
+			out.Values[i] = ec._KajabiOrder_subtotalInCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "salesTaxAmountInCents":
+			out.Values[i] = ec._KajabiOrder_salesTaxAmountInCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discountAmountInCents":
+			out.Values[i] = ec._KajabiOrder_discountAmountInCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "formattedTotalPrice":
+			out.Values[i] = ec._KajabiOrder_formattedTotalPrice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "formattedSubtotal":
+			out.Values[i] = ec._KajabiOrder_formattedSubtotal(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fulfilledAt":
+			out.Values[i] = ec._KajabiOrder_fulfilledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._KajabiOrder_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._KajabiOrder_customer(ctx, field, obj)
+				})
+		case "site":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._KajabiOrder_site(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -11618,106 +11718,6 @@ func (ec *executionContext) _Offer(ctx context.Context, sel ast.SelectionSet, ob
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Offer_products(ctx, field, obj)
-				})
-		default:
-			panic("unknown field " + strconv.Quote(field.Name))
-		}
-	}
-	out.Dispatch(ctx)
-	if out.Invalids > 0 {
-		return graphql.Null
-	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
-}
-
-var orderImplementors = []string{"Order", "_Entity"}
-
-func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, obj *kajabi.Order) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
-	for i, field := range fields {
-		switch field.Name {
-		case "__typename":
-			out.Values[i] = graphql.MarshalString("Order")
-		case "id":
-			out.Values[i] = ec._Order_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "orderNumber":
-			out.Values[i] = ec._Order_orderNumber(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "currencyCode":
-			out.Values[i] = ec._Order_currencyCode(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "currencySymbol":
-			out.Values[i] = ec._Order_currencySymbol(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "totalPriceInCents":
-			out.Values[i] = ec._Order_totalPriceInCents(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "subtotalInCents":
-			out.Values[i] = ec._Order_subtotalInCents(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "salesTaxAmountInCents":
-			out.Values[i] = ec._Order_salesTaxAmountInCents(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "discountAmountInCents":
-			out.Values[i] = ec._Order_discountAmountInCents(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "formattedTotalPrice":
-			out.Values[i] = ec._Order_formattedTotalPrice(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "formattedSubtotal":
-			out.Values[i] = ec._Order_formattedSubtotal(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "fulfilledAt":
-			out.Values[i] = ec._Order_fulfilledAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "createdAt":
-			out.Values[i] = ec._Order_createdAt(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "customer":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Order_customer(ctx, field, obj)
-				})
-		case "site":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Order_site(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13027,6 +13027,49 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) marshalNKajabiOrder2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrderᚄ(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Order) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNKajabiOrder2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNKajabiOrder2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx context.Context, sel ast.SelectionSet, v *kajabi.Order) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "KajabiOrder!")
+		return graphql.Null
+	}
+	return ec._KajabiOrder(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNKajabiOrderRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐKajabiOrderRepresentationᚄ(ctx context.Context, v any) ([]*model.KajabiOrderRepresentation, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.KajabiOrderRepresentation, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNKajabiOrderRepresentation2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐKajabiOrderRepresentation(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNKajabiOrderRepresentation2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐKajabiOrderRepresentation(ctx context.Context, v any) (*model.KajabiOrderRepresentation, error) {
+	res, err := ec.unmarshalInputKajabiOrderRepresentation(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNOffer2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOfferᚄ(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Offer) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -13067,49 +13110,6 @@ func (ec *executionContext) unmarshalNOfferRepresentation2ᚕᚖgithubᚗcomᚋk
 
 func (ec *executionContext) unmarshalNOfferRepresentation2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐOfferRepresentation(ctx context.Context, v any) (*model.OfferRepresentation, error) {
 	res, err := ec.unmarshalInputOfferRepresentation(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNOrder2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrderᚄ(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Order) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNOrder2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) marshalNOrder2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx context.Context, sel ast.SelectionSet, v *kajabi.Order) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Order!")
-		return graphql.Null
-	}
-	return ec._Order(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNOrderRepresentation2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐOrderRepresentationᚄ(ctx context.Context, v any) ([]*model.OrderRepresentation, error) {
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]*model.OrderRepresentation, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNOrderRepresentation2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐOrderRepresentation(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) unmarshalNOrderRepresentation2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐOrderRepresentation(ctx context.Context, v any) (*model.OrderRepresentation, error) {
-	res, err := ec.unmarshalInputOrderRepresentation(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -13863,6 +13863,26 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) marshalOKajabiOrder2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Order) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOKajabiOrder2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOKajabiOrder2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx context.Context, sel ast.SelectionSet, v *kajabi.Order) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._KajabiOrder(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -13888,26 +13908,6 @@ func (ec *executionContext) marshalOOffer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋf
 		return graphql.Null
 	}
 	return ec._Offer(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOOrder2ᚕᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx context.Context, sel ast.SelectionSet, v []*kajabi.Order) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOOrder2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOOrder2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx context.Context, sel ast.SelectionSet, v *kajabi.Order) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._Order(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPageInput2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐPageInput(ctx context.Context, v any) (*model.PageInput, error) {

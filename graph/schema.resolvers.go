@@ -100,6 +100,16 @@ func (r *customerResolver) Transactions(ctx context.Context, obj *kajabi.Custome
 	return loader.For(ctx).Transactions(ctx, obj.ID, opts)
 }
 
+// Customer is the resolver for the customer field.
+func (r *kajabiOrderResolver) Customer(ctx context.Context, obj *kajabi.Order) (*kajabi.Customer, error) {
+	return customer(ctx, obj.Customer)
+}
+
+// Site is the resolver for the site field.
+func (r *kajabiOrderResolver) Site(ctx context.Context, obj *kajabi.Order) (*kajabi.Site, error) {
+	return site(ctx, obj.Site)
+}
+
 // GrantOffers is the resolver for the grantOffers field.
 func (r *mutationResolver) GrantOffers(ctx context.Context, customerID string, offerIds []string) (*kajabi.Customer, error) {
 	return r.changeOffers(ctx, loader.GrantOffers, customerID, offerIds)
@@ -153,16 +163,6 @@ func (r *offerResolver) Site(ctx context.Context, obj *kajabi.Offer) (*kajabi.Si
 func (r *offerResolver) Products(ctx context.Context, obj *kajabi.Offer) ([]*kajabi.Product, error) {
 	products, errs := loader.For(ctx).Products(ctx, idOf(obj.Site), obj.Products)
 	return loaded(ctx, products, errs), nil
-}
-
-// Customer is the resolver for the customer field.
-func (r *orderResolver) Customer(ctx context.Context, obj *kajabi.Order) (*kajabi.Customer, error) {
-	return customer(ctx, obj.Customer)
-}
-
-// Site is the resolver for the site field.
-func (r *orderResolver) Site(ctx context.Context, obj *kajabi.Order) (*kajabi.Site, error) {
-	return site(ctx, obj.Site)
 }
 
 // NodeID is the resolver for the nodeId field.
@@ -288,14 +288,14 @@ func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
 // Customer returns CustomerResolver implementation.
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 
+// KajabiOrder returns KajabiOrderResolver implementation.
+func (r *Resolver) KajabiOrder() KajabiOrderResolver { return &kajabiOrderResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 // Offer returns OfferResolver implementation.
 func (r *Resolver) Offer() OfferResolver { return &offerResolver{r} }
-
-// Order returns OrderResolver implementation.
-func (r *Resolver) Order() OrderResolver { return &orderResolver{r} }
 
 // Product returns ProductResolver implementation.
 func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
@@ -315,9 +315,9 @@ func (r *Resolver) Transaction() TransactionResolver { return &transactionResolv
 type (
 	contactResolver     struct{ *Resolver }
 	customerResolver    struct{ *Resolver }
+	kajabiOrderResolver struct{ *Resolver }
 	mutationResolver    struct{ *Resolver }
 	offerResolver       struct{ *Resolver }
-	orderResolver       struct{ *Resolver }
 	productResolver     struct{ *Resolver }
 	purchaseResolver    struct{ *Resolver }
 	queryResolver       struct{ *Resolver }

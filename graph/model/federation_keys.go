@@ -21,6 +21,15 @@ const (
 	CustomerMatchedKeyEmail CustomerMatchedKey = "email"
 )
 
+// KajabiOrderMatchedKey is the @key a KajabiOrder representation matched, which
+// its MatchedKey field reports: one of the constants below, each holding
+// the key's fields as gqlgen prints them.
+type KajabiOrderMatchedKey string
+
+const (
+	KajabiOrderMatchedKeyID KajabiOrderMatchedKey = "id"
+)
+
 // OfferMatchedKey is the @key a Offer representation matched, which
 // its MatchedKey field reports: one of the constants below, each holding
 // the key's fields as gqlgen prints them.
@@ -28,15 +37,6 @@ type OfferMatchedKey string
 
 const (
 	OfferMatchedKeyID OfferMatchedKey = "id"
-)
-
-// OrderMatchedKey is the @key a Order representation matched, which
-// its MatchedKey field reports: one of the constants below, each holding
-// the key's fields as gqlgen prints them.
-type OrderMatchedKey string
-
-const (
-	OrderMatchedKeyID OrderMatchedKey = "id"
 )
 
 // ProductMatchedKey is the @key a Product representation matched, which

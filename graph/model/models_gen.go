@@ -42,6 +42,13 @@ type CustomerSort struct {
 	Direction *SortDirection `json:"direction,omitempty"`
 }
 
+type KajabiOrderRepresentation struct {
+	ID *string `json:"id,omitempty"`
+	// The @key this representation matched: one of the KajabiOrderMatchedKey constants.
+	// gqlgen sets it from the fields the router sent; the router does not send it.
+	MatchedKey KajabiOrderMatchedKey `json:"-"`
+}
+
 // Writes, off unless the service runs with MUTATIONS=true. In service mode only API keys with
 // the write scope may run them (FORBIDDEN otherwise, before any Kajabi call). A write is
 // retried only when Kajabi surely did not act on it (429, or no connection); an answer lost
@@ -54,13 +61,6 @@ type OfferRepresentation struct {
 	// The @key this representation matched: one of the OfferMatchedKey constants.
 	// gqlgen sets it from the fields the router sent; the router does not send it.
 	MatchedKey OfferMatchedKey `json:"-"`
-}
-
-type OrderRepresentation struct {
-	ID *string `json:"id,omitempty"`
-	// The @key this representation matched: one of the OrderMatchedKey constants.
-	// gqlgen sets it from the fields the router sent; the router does not send it.
-	MatchedKey OrderMatchedKey `json:"-"`
 }
 
 // Relay paging information, plus Kajabi's page numbers for clients that show numbered pages.
