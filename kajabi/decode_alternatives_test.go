@@ -24,7 +24,7 @@ import (
 type wireDocument[R any] struct {
 	Data  []R   `json:"data"`
 	Links Links `json:"links"`
-	Meta  Meta  `json:"meta"`
+	Meta  *Meta `json:"meta"`
 }
 
 // wireResource is a JSON:API resource object as it arrives.
