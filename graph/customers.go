@@ -23,14 +23,20 @@ var sortKeys = map[model.CustomerSortField]string{
 }
 
 // customerListOptions turns the filter and sort arguments into Kajabi list options,
-// refusing bad input before anything is sent.
-func customerListOptions(filter *kajabi.CustomerFilter, sort *model.CustomerSort) (kajabi.CustomerListOptions, error) {
+// refusing bad input before anything is sent. KAJABI_SITE_ID fills a missing siteId here;
+// the account's only site (scopeToSite) is not part of the options' scope, so that cursors
+// can be checked before any call.
+func (r *Resolver) customerListOptions(filter *kajabi.CustomerFilter, sort *model.CustomerSort) (kajabi.CustomerListOptions, error) {
 	var opts kajabi.CustomerListOptions
 	if filter != nil {
 		if err := validateFilter(filter); err != nil {
 			return opts, err
 		}
 		opts.Filter = *filter
+	}
+	if opts.Filter.SiteID == nil && r.DefaultSiteID != "" {
+		site := r.DefaultSiteID
+		opts.Filter.SiteID = &site
 	}
 	if sort != nil {
 		key, ok := sortKeys[sort.Field]
@@ -48,18 +54,13 @@ func customerListOptions(filter *kajabi.CustomerFilter, sort *model.CustomerSort
 // maxListedSites bounds the site ids a refusal lists; an account has a handful.
 const maxListedSites = 20
 
-// scopeToSite fills filter[site_id] when the caller left it out: with KAJABI_SITE_ID, else
-// with the account's only site. Kajabi requires the filter on an account with several
+// scopeToSite fills filter[site_id] when neither the caller nor KAJABI_SITE_ID did: with
+// the account's only site. Kajabi requires the filter on an account with several
 // sites, so there the caller must choose, and is told which sites there are. The site
 // list comes through the loader (one GET /v1/sites, shared with site look-ups and the
 // cross-request cache).
 func (r *Resolver) scopeToSite(ctx context.Context, f *kajabi.CustomerFilter) error {
 	if f.SiteID != nil {
-		return nil
-	}
-	if r.DefaultSiteID != "" {
-		site := r.DefaultSiteID
-		f.SiteID = &site
 		return nil
 	}
 	sites, err := loader.For(ctx).Sites(ctx)

@@ -65,19 +65,16 @@ func (r *productResolver) Site(ctx context.Context, obj *kajabi.Product) (*kajab
 
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, filter *kajabi.CustomerFilter, sort *model.CustomerSort, page *model.PageInput, first *int, after *string, last *int, before *string) (*model.CustomerConnection, error) {
-	opts, err := customerListOptions(filter, sort)
+	opts, err := r.customerListOptions(filter, sort)
 	if err != nil {
 		return nil, err
 	}
-	w, err := newWindow(page, first, after, last, before)
+	scope := model.NewScope(kajabi.EncodeQuery(&opts))
+	w, err := newWindow(page, first, after, last, before, scope)
 	if err != nil {
 		return nil, err
 	}
 	if err := r.scopeToSite(ctx, &opts.Filter); err != nil {
-		return nil, err
-	}
-	scope := model.NewScope(kajabi.EncodeQuery(&opts))
-	if err := w.checkScope(scope); err != nil {
 		return nil, err
 	}
 	return listCustomers(ctx, loader.For(ctx).Client(), opts, w, scope)

@@ -21,15 +21,13 @@ type window struct {
 	start, size, limit int
 	// fromEnd is `last` without `before`: start is known once the list's length is.
 	fromEnd bool
-	// cursor is the scope of the after/before cursor, checked once the list's scope is
-	// known (the site may come from the account's site list).
-	cursor *model.Scope
-	arg    string // the cursor's argument name
+	// arg is the cursor argument the window starts from, "" for none.
+	arg string
 }
 
 // newWindow reads the paging arguments: a numbered page, Relay's first/after (forward) or
 // last/before (backward). It checks everything it can without Kajabi.
-func newWindow(page *model.PageInput, first *int, after *string, last *int, before *string) (window, error) {
+func newWindow(page *model.PageInput, first *int, after *string, last *int, before *string, scope model.Scope) (window, error) {
 	if page != nil && (first != nil || after != nil || last != nil || before != nil) {
 		return window{}, badInput("page", "cannot be combined with first/after/last/before; use one way of paging")
 	}
@@ -79,7 +77,10 @@ func newWindow(page *model.PageInput, first *int, after *string, last *int, befo
 	if err != nil {
 		return window{}, badInput(arg, "is not a cursor this service issued")
 	}
-	w.cursor, w.arg = &c.Scope, arg
+	if c.Scope != scope {
+		return window{}, badInput(arg, "belongs to a list with another filter or sort; a cursor is only valid with the filter and sort it was made with")
+	}
+	w.arg = arg
 	if arg == "after" {
 		w.start = c.Offset + 1
 	} else {
@@ -87,14 +88,6 @@ func newWindow(page *model.PageInput, first *int, after *string, last *int, befo
 		w.limit = c.Offset - w.start
 	}
 	return w, nil
-}
-
-// checkScope refuses a cursor made for another list (another filter, sort or site).
-func (w window) checkScope(scope model.Scope) error {
-	if w.cursor != nil && *w.cursor != scope {
-		return badInput(w.arg, "belongs to a list with another filter or sort; a cursor is only valid with the filter and sort it was made with")
-	}
-	return nil
 }
 
 // kajabiPage is one page of Kajabi's list, in pages of the window's size.
