@@ -12,6 +12,25 @@
 // The sandbox builds its documents itself and deliberately shares no types
 // with the project's kajabi client, so a mistake in the client's mapping
 // cannot be mirrored here and go unnoticed.
+//
+// Where Kajabi's documents say something, the sandbox does it, choosing the
+// less forgiving reading: GET /v1/customers without filter[site_id] on an
+// account of several sites (the default two) is 400 with a JSON:API error
+// naming the parameter; a filter value it cannot read (a word for a number,
+// money finer than cents, an empty id list) is 400 too, never ignored;
+// Options.PagingMetadata answers lists with or without meta; and a second
+// key (RestrictedClientID) lacks view:contacts, so its contact calls are 403.
+//
+// Known differences, where Kajabi's documents say nothing the sandbox could
+// imitate; a client must not lean on either behaviour:
+//   - sort: only the first key of a list counts, and an unknown key gives
+//     the default order (newest first) rather than an error.
+//   - page[size] above 100 is served as 100, and below 1 or not a number as
+//     the default 20; page[number] likewise falls back to 1.
+//   - fields[customers] with names that are not attributes ignores them.
+//   - filter[search] is a case-insensitive substring of name or email, where
+//     Kajabi documents a fuzzy search: Kajabi may match more.
+//   - an empty filter value (filter[x]=) is ignored, as if not sent.
 package sandbox
 
 import (
