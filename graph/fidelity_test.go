@@ -199,6 +199,24 @@ func TestBackwardPaging(t *testing.T) {
 	}
 }
 
+// TestAcceptedBoundaryValuesReachKajabi: the edges of what the facade accepts are values
+// the sandbox applies; it answers 400 to any it cannot read, so none is silently dropped.
+// (TestCustomerArgumentsReachKajabiExactly sends every filter of the table the same way.)
+func TestAcceptedBoundaryValuesReachKajabi(t *testing.T) {
+	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 10})
+	srv := newTestServer(t, up, &graph.Resolver{})
+	for _, filter := range []string{
+		`createdInLast: 0`, `createdInLast: 36500`, `notCreatedInLast: 36500`,
+		`netRevenueGreaterThan: "0"`, `netRevenueGreaterThan: "99.9"`, `netRevenueLessThan: "99.99"`,
+		`netRevenueEqualTo: "1234567890123.45"`, `netRevenueEqualTo: 100`, `search: " a "`,
+		`hasAllTagId: ["1"]`, `noSentEmailBroadcastIds: ["1", "2"]`,
+	} {
+		if r := srv.do(t, `{ customers(filter: {`+filter+`}) { nodes { id } } }`, nil); len(r.Errors) > 0 {
+			t.Errorf("%s: got %+v, want it applied", filter, r.Errors)
+		}
+	}
+}
+
 // TestRefusedNotWidened: values Kajabi would drop or misread are refused with 0 calls.
 func TestRefusedNotWidened(t *testing.T) {
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 10})
