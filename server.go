@@ -64,6 +64,7 @@ type config struct {
 	SandboxLatency   time.Duration
 	SandboxFaultRate float64
 	SandboxRateLimit int // calls a second the sandbox account answers; 0 is no limit
+	SandboxPaging    string
 
 	// Tracing is on when an OTLP endpoint is set; the OpenTelemetry SDK reads the rest of
 	// its configuration from its own OTEL_* variables.
@@ -173,6 +174,7 @@ func (c *config) settings() []setting {
 		{"SANDBOX_LATENCY", "sandbox-latency", "0s", "latency the sandbox adds to every call", duration(&c.SandboxLatency)},
 		{"SANDBOX_FAULT_RATE", "sandbox-fault-rate", "0", "share (0..1) of sandbox calls answered 429 or 503", float(&c.SandboxFaultRate)},
 		{"SANDBOX_RATE_LIMIT", "sandbox-rate-limit", "0", "calls a second the sandbox account answers before 429 with Retry-After; 0 is no limit", integer(&c.SandboxRateLimit)},
+		{"SANDBOX_PAGING_METADATA", "sandbox-paging-metadata", "full", "full: lists carry meta totals and first/prev/next/last links; docs: links self and current only, no meta, as Kajabi's schemas show", str(&c.SandboxPaging)},
 	}
 }
 
@@ -340,6 +342,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	if c.SandboxRateLimit < 0 {
 		return c, errors.New("SANDBOX_RATE_LIMIT cannot be negative")
 	}
+	if c.SandboxPaging != sandbox.PagingFull && c.SandboxPaging != sandbox.PagingDocs {
+		return c, fmt.Errorf("SANDBOX_PAGING_METADATA must be full or docs, got %q", c.SandboxPaging)
+	}
 	if c.SandboxFaultRate < 0 || c.SandboxFaultRate > 1 {
 		return c, fmt.Errorf("SANDBOX_FAULT_RATE must be between 0 and 1, got %v", c.SandboxFaultRate)
 	}
@@ -498,6 +503,8 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 			Latency:   cfg.SandboxLatency,
 			FaultRate: cfg.SandboxFaultRate,
 			RateLimit: cfg.SandboxRateLimit,
+
+			PagingMetadata: cfg.SandboxPaging,
 		})
 		sandboxURL, stopSandbox, err := serveLoopback(sb)
 		if err != nil {
@@ -708,9 +715,10 @@ func (c config) warnings() []string {
 // exampleQuery is what GraphiQL opens with, and the README's first example.
 const exampleQuery = `# Welcome! This service runs on the Kajabi sandbox unless given Kajabi credentials.
 # Press the run button (or Ctrl-Enter) to list customers.
+# The sandbox account has two sites (101 and 102), so the list names one, as Kajabi requires.
 query RecentCustomers {
   customers(
-    filter: { netRevenueGreaterThan: "100", subscribed: true }
+    filter: { siteId: "101", netRevenueGreaterThan: "100", subscribed: true }
     sort: { field: NET_REVENUE, direction: DESC }
     first: 5
   ) {

@@ -211,7 +211,7 @@ func call(t *testing.T, method, target, body string, header map[string]string) {
 // end, on the embedded sandbox.
 func TestObservabilityEndpoints(t *testing.T) {
 	base, logs := startServer(t, map[string]string{"SANDBOX_CUSTOMERS": "50"})
-	graphqlPost(t, base, `query Recent { customers(first: 3) { nodes { id contact { id } site { title } } } }`)
+	graphqlPost(t, base, `query Recent { customers(filter: {siteId: "101"}, first: 3) { nodes { id contact { id } site { title } } } }`)
 
 	get := func(path string, header map[string]string) (*http.Response, string) {
 		t.Helper()

@@ -121,7 +121,7 @@ func TestNewcomerFlow(t *testing.T) {
 	}
 
 	// GET works for queries too, with a header that shows a browser preflighted it (CSRF).
-	get, _ := http.NewRequest(http.MethodGet, base+"/graphql?query="+url.QueryEscape("{ customers(first: 1) { totalCount } }"), nil)
+	get, _ := http.NewRequest(http.MethodGet, base+"/graphql?query="+url.QueryEscape(`{ a: customers(filter: {siteId: "101"}, first: 1) { totalCount } b: customers(filter: {siteId: "102"}, first: 1) { totalCount } }`), nil)
 	get.Header.Set("Apollo-Require-Preflight", "true")
 	resp, err := http.DefaultClient.Do(get)
 	if err != nil {
@@ -129,7 +129,9 @@ func TestNewcomerFlow(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"totalCount":300`) {
+	var got map[string]any
+	_ = json.Unmarshal(body, &got)
+	if resp.StatusCode != 200 || bothSites(got) != 300 {
 		t.Errorf("GET /graphql: %d %s", resp.StatusCode, body)
 	}
 
@@ -156,7 +158,7 @@ func TestNewcomerFlow(t *testing.T) {
 	}
 	json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
-	req, _ := http.NewRequest("GET", base+"/sandbox/v1/customers?page[size]=1", nil)
+	req, _ := http.NewRequest("GET", base+"/sandbox/v1/customers?filter[site_id]=101&page[size]=1", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
@@ -194,7 +196,7 @@ func TestWrongAccessTokenAgainstSandboxURL(t *testing.T) {
 		"KAJABI_BASE_URL":     sandboxBase + "/sandbox",
 		"KAJABI_ACCESS_TOKEN": "typo-token-123",
 	})
-	out := graphqlPost(t, base, `{ customers { totalCount } }`)
+	out := graphqlPost(t, base, `{ customers(filter: {siteId: "101"}) { totalCount } }`)
 	errs, _ := out["errors"].([]any)
 	if len(errs) != 1 {
 		t.Fatalf("want one error, got %v", out)

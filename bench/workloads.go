@@ -38,18 +38,20 @@ func pageOf(n int) int { return 1 + (n*17)%pages }
 const facadeScalars = `id name email avatar netRevenue signInCount createdAt updatedAt`
 
 var facadeQueries = map[string]string{
-	"a": `query A($page: Int!) { customers(page: {number: $page, size: 20}) { nodes { ` + facadeScalars + ` } } }`,
-	"b": `query B($page: Int!) { customers(page: {number: $page, size: 20}) { nodes { ` + facadeScalars + `
+	"a": `query A($page: Int!) { customers(page: {number: $page, size: 20}, filter: {siteId: "101"}) { nodes { ` + facadeScalars + ` } } }`,
+	"b": `query B($page: Int!) { customers(page: {number: $page, size: 20}, filter: {siteId: "101"}) { nodes { ` + facadeScalars + `
       contact { id email phoneNumber addressCity addressCountry }
       site { id title }
       products { id title productType } } } }`,
-	"c": `query C($page: Int!) { customers(page: {number: $page, size: 20}, filter: {subscribed: true, netRevenueGreaterThan: "100"},
+	"c": `query C($page: Int!) { customers(page: {number: $page, size: 20}, filter: {siteId: "101", subscribed: true, netRevenueGreaterThan: "100"},
       sort: {field: NET_REVENUE, direction: DESC}) { nodes { ` + facadeScalars + ` } } }`,
 }
 
 // Mesh names bracketed parameters by spelling the brackets out; page numbers are Floats.
+// Every list names the sandbox's site 101: Kajabi lists one site at a time on an account
+// with several.
 const (
-	meshPage   = `page_LEFT_SQUARE_BRACE_number_RIGHT_SQUARE_BRACE_: $page, page_LEFT_SQUARE_BRACE_size_RIGHT_SQUARE_BRACE_: 20`
+	meshPage   = `page_LEFT_SQUARE_BRACE_number_RIGHT_SQUARE_BRACE_: $page, page_LEFT_SQUARE_BRACE_size_RIGHT_SQUARE_BRACE_: 20, filter_LEFT_SQUARE_BRACE_site_id_RIGHT_SQUARE_BRACE_: "101"`
 	meshAttrs  = `id attributes { name email avatar net_revenue sign_in_count created_at updated_at }`
 	meshFilter = `filter_LEFT_SQUARE_BRACE_subscribed_RIGHT_SQUARE_BRACE_: "true", filter_LEFT_SQUARE_BRACE_net_revenue_greater_than_RIGHT_SQUARE_BRACE_: "100", sort: "-net_revenue"`
 )
@@ -98,7 +100,7 @@ func cases(w workload, facadeURL, unlimitedURL, meshURL, meshSkip, sandboxURL, t
 		t := target{method: http.MethodGet,
 			header: http.Header{"Authorization": {"Bearer " + token}, "Accept": {"application/vnd.api+json"}}}
 		for n := range pages {
-			t.variants = append(t.variants, variant{url: sandboxURL + "/v1/customers?" + fmt.Sprintf(query, pageOf(n))})
+			t.variants = append(t.variants, variant{url: sandboxURL + "/v1/customers?filter[site_id]=101&" + fmt.Sprintf(query, pageOf(n))})
 		}
 		return t
 	}

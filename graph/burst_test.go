@@ -112,7 +112,7 @@ func TestRateLimitPausesTheAccount(t *testing.T) {
 		})
 	})
 	client := up.Client(t)
-	srv := newTestServer(t, up, &graph.Resolver{Client: client})
+	srv := newTestServer(t, up, &graph.Resolver{Client: client, DefaultSiteID: "101"})
 
 	const queries = 5
 	answers := make([]gqlResponse, queries)

@@ -21,7 +21,7 @@ const (
 
 // setCostModel sets the complexity of every field whose cost is not just 1 + its children:
 //
-//   - customers: 1 + page size × the children (page size is first, page.size or 20), so
+//   - customers: 1 + page size × the children (page size is first, last, page.size or 20), so
 //     the price of a selection is paid per row;
 //   - a to-one relation (contact, site) and a look-up by id (node by global id too): 2 +
 //     the children;
@@ -41,7 +41,10 @@ func setCostModel(c *ComplexityRoot) {
 	lookup := func(child int, _ string) int { return costRelation + child }
 	catalog := func(child int, _ *string) int { return 1 + mul(costCatalogRows, child) }
 
-	c.Query.Customers = func(child int, _ *kajabi.CustomerFilter, _ *model.CustomerSort, page *model.PageInput, first *int, _ *string) int {
+	c.Query.Customers = func(child int, _ *kajabi.CustomerFilter, _ *model.CustomerSort, page *model.PageInput, first *int, _ *string, last *int, _ *string) int {
+		if last != nil {
+			first = last
+		}
 		return 1 + mul(pageSize(page, first), child)
 	}
 	c.Query.Customer, c.Query.Contact, c.Query.Site, c.Query.Product, c.Query.Offer = lookup, lookup, lookup, lookup, lookup

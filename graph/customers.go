@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -13,11 +12,6 @@ import (
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/model"
 	"github.com/kajabi-graphql/facade/kajabi"
-)
-
-const (
-	defaultPageSize = 20
-	maxPageSize     = 100 // Kajabi's own ceiling for page[size]
 )
 
 var sortKeys = map[model.CustomerSortField]string{
@@ -29,13 +23,14 @@ var sortKeys = map[model.CustomerSortField]string{
 }
 
 // customerListOptions turns the filter and sort arguments into Kajabi list options,
-// refusing bad input before anything is sent. The scope fingerprints filter and sort for
-// the cursors of this list.
-func (r *Resolver) customerListOptions(filter *kajabi.CustomerFilter, sort *model.CustomerSort) (kajabi.CustomerListOptions, model.Scope, error) {
+// refusing bad input before anything is sent. KAJABI_SITE_ID fills a missing siteId here;
+// the account's only site (scopeToSite) is not part of the options' scope, so that cursors
+// can be checked before any call.
+func (r *Resolver) customerListOptions(filter *kajabi.CustomerFilter, sort *model.CustomerSort) (kajabi.CustomerListOptions, error) {
 	var opts kajabi.CustomerListOptions
 	if filter != nil {
 		if err := validateFilter(filter); err != nil {
-			return opts, "", err
+			return opts, err
 		}
 		opts.Filter = *filter
 	}
@@ -46,41 +41,117 @@ func (r *Resolver) customerListOptions(filter *kajabi.CustomerFilter, sort *mode
 	if sort != nil {
 		key, ok := sortKeys[sort.Field]
 		if !ok {
-			return opts, "", badInput("sort.field", "must be one of NAME, EMAIL, CREATED_AT, NET_REVENUE, LAST_REQUEST_AT")
+			return opts, badInput("sort.field", "must be one of NAME, EMAIL, CREATED_AT, NET_REVENUE, LAST_REQUEST_AT")
 		}
 		if sort.Direction != nil && *sort.Direction == model.SortDirectionDesc {
 			key = "-" + key
 		}
 		opts.Sort = key
 	}
-	return opts, model.NewScope(kajabi.EncodeQuery(&opts)), nil
+	return opts, nil
 }
 
-// validateFilter checks what the GraphQL types cannot say: day counts are not negative and
-// ids (the fields whose parameter ends in _id or _ids) are Kajabi ids, which also keeps
-// an id list joinable with commas.
+// maxListedSites bounds the site ids a refusal lists; an account has a handful.
+const maxListedSites = 20
+
+// scopeToSite fills filter[site_id] when neither the caller nor KAJABI_SITE_ID did: with
+// the account's only site. Kajabi requires the filter on an account with several
+// sites, so there the caller must choose, and is told which sites there are. The site
+// list comes through the loader (one GET /v1/sites, shared with site look-ups and the
+// cross-request cache).
+func (r *Resolver) scopeToSite(ctx context.Context, f *kajabi.CustomerFilter) error {
+	if f.SiteID != nil {
+		return nil
+	}
+	sites, err := loader.For(ctx).Sites(ctx)
+	if err != nil {
+		return fmt.Errorf("list sites to scope customers: %w", err)
+	}
+	switch len(sites) {
+	case 0:
+		return nil // no site to choose; Kajabi asks for one only among several
+	case 1:
+		site := sites[0].ID
+		f.SiteID = &site
+		return nil
+	}
+	ids := make([]string, 0, min(len(sites), maxListedSites))
+	for _, s := range sites[:cap(ids)] {
+		ids = append(ids, s.ID)
+	}
+	more := ""
+	if len(sites) > len(ids) {
+		more = fmt.Sprintf(" and %d more", len(sites)-len(ids))
+	}
+	refusal := badInput("filter.siteId", "is required: this Kajabi account has %d sites (%s%s) and Kajabi lists the customers of one site at a time", len(sites), strings.Join(ids, ", "), more)
+	setExtensions(refusal, "siteIds", ids)
+	return refusal
+}
+
+// maxDays bounds the "in the last N days" filters: 100 years reaches before any Kajabi
+// record, and Kajabi's own date arithmetic is not documented beyond that.
+const maxDays = 36500
+
+// maxDecimalDigits bounds the whole part of a money filter: Kajabi keeps net revenue in
+// cents, and 13 digits before the point keep any amount exact in cents as a 64-bit integer
+// and as a JavaScript number (2^53).
+const maxDecimalDigits = 13
+
+// validateFilter checks what the GraphQL types cannot say, so that every value sent is one
+// Kajabi applies as written (a value it could not read might be ignored, widening the list
+// to everyone, the worst answer a CRM screen can give): day counts are 0 to maxDays; money
+// has at most two decimals, Kajabi's precision (cents); texts are not blank (Kajabi and
+// the sandbox drop an empty filter); id lists are not empty; ids (the fields whose
+// parameter ends in _id or _ids) are Kajabi ids, which also keeps an id list joinable
+// with commas.
 func validateFilter(f *kajabi.CustomerFilter) error {
 	v := reflect.ValueOf(f).Elem()
 	for i := 0; i < v.NumField(); i++ {
 		field := v.Type().Field(i)
+		name := filterFieldName(field)
 		switch val := v.Field(i).Interface().(type) {
 		case *int:
-			if val != nil && *val < 0 {
-				return badInput(filterFieldName(field), "must be zero or more (a number of days), got %d", *val)
+			if val != nil && (*val < 0 || *val > maxDays) {
+				return badInput(name, "must be 0 to %d (a number of days), got %d", maxDays, *val)
 			}
 		case *string:
-			if isIDParam(field) {
-				if err := checkOptionalID(filterFieldName(field), val); err != nil {
+			switch {
+			case val == nil:
+			case isIDParam(field):
+				if err := checkID(name, *val); err != nil {
+					return err
+				}
+			case strings.TrimSpace(*val) == "":
+				return badInput(name, "must not be blank: Kajabi ignores an empty filter, which would list everyone")
+			case strings.Contains(field.Tag.Get("url"), "net_revenue"):
+				if err := checkMoney(name, *val); err != nil {
 					return err
 				}
 			}
 		case []string:
+			if val != nil && len(val) == 0 {
+				return badInput(name, "must hold at least one id: Kajabi ignores an empty list, which would list everyone")
+			}
 			for _, id := range val {
-				if err := checkID(filterFieldName(field), id); err != nil {
+				if err := checkID(name, id); err != nil {
 					return err
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// checkMoney refuses an amount Kajabi cannot compare exactly: more than two decimals
+// ("100.005" is not a number of cents) or more digits than a cent count can hold.
+// The Decimal scalar has already checked it is digits with an optional fraction.
+func checkMoney(name, val string) error {
+	whole, frac, _ := strings.Cut(val, ".")
+	if len(frac) > 2 {
+		return badInput(name, "must have at most two decimals (Kajabi counts money in cents), got %q", capEcho(val, maxEcho))
+	}
+	if len(strings.TrimLeft(whole, "0")) > maxDecimalDigits {
+		return badInput(name, "must be below 10^%d, got %q", maxDecimalDigits, capEcho(val, maxEcho))
 	}
 	return nil
 }
@@ -103,106 +174,6 @@ func filterFieldName(f reflect.StructField) string {
 		b.WriteString(part)
 	}
 	return b.String()
-}
-
-// window is the slice of the whole list a request asks for: size rows from offset start.
-type window struct {
-	start, size int
-	// page is the Kajabi page number the window starts in, counted in pages of size.
-	page int
-}
-
-// newWindow reads the paging arguments: either a numbered page, or Relay's first/after.
-func newWindow(page *model.PageInput, first *int, after *string, scope model.Scope) (window, error) {
-	if page != nil && (first != nil || after != nil) {
-		return window{}, badInput("page", "cannot be combined with first/after; use one way of paging")
-	}
-	if page != nil {
-		number, size := 1, defaultPageSize
-		if page.Number != nil {
-			number = *page.Number
-		}
-		if page.Size != nil {
-			size = *page.Size
-		}
-		if number < 1 {
-			return window{}, badInput("page.number", "must be 1 or more, got %d", number)
-		}
-		if size < 1 || size > maxPageSize {
-			return window{}, badInput("page.size", "must be between 1 and %d, got %d", maxPageSize, size)
-		}
-		return window{start: (number - 1) * size, size: size, page: number}, nil
-	}
-	w := window{size: defaultPageSize}
-	if first != nil {
-		if *first < 1 || *first > maxPageSize {
-			return window{}, badInput("first", "must be between 1 and %d, got %d", maxPageSize, *first)
-		}
-		w.size = *first
-	}
-	if after != nil {
-		c, err := model.ParseCursor(*after)
-		if err != nil {
-			return window{}, badInput("after", "is not a cursor this service issued")
-		}
-		if c.Scope != scope {
-			return window{}, badInput("after", "belongs to a list with another filter or sort; a cursor is only valid with the filter and sort it was made with")
-		}
-		w.start = c.Offset + 1
-	}
-	w.page = w.start/w.size + 1
-	return w, nil
-}
-
-// listCustomers fetches the Kajabi pages of size w.size that hold the window: one page
-// when it is aligned, two (fetched at once) when it straddles a page boundary, spliced in
-// order.
-func listCustomers(ctx context.Context, client *kajabi.Client, opts kajabi.CustomerListOptions, w window, scope model.Scope) (*model.CustomerConnection, error) {
-	pages := []int{w.page}
-	if w.start%w.size != 0 {
-		pages = append(pages, w.page+1)
-	}
-	type result struct {
-		customers []*kajabi.Customer
-		resp      *kajabi.Response
-		err       error
-	}
-	opts.Fields = selectedCustomerFields(ctx)
-	results := make([]result, len(pages))
-	var wg sync.WaitGroup
-	for i, p := range pages {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			o := opts
-			o.Page, o.PageSize = p, w.size
-			c, resp, err := client.Customers.List(ctx, &o)
-			results[i] = result{c, resp, err}
-		}()
-	}
-	wg.Wait()
-
-	var rows []*kajabi.Customer
-	for _, r := range results {
-		if r.err != nil {
-			return nil, fmt.Errorf("list customers: %w", r.err)
-		}
-		rows = append(rows, r.customers...)
-	}
-	skip := min(w.start%w.size, len(rows))
-	rows = rows[skip:]
-	rows = rows[:min(len(rows), w.size)]
-	if opts.Fields == nil {
-		// Only whole records may answer later look-ups of the same customer by id.
-		loader.For(ctx).PrimeCustomers(ctx, rows)
-	}
-
-	total := results[0].resp.Meta.TotalCount
-	if last := results[len(results)-1].resp; total == 0 && last.NextPage > 0 {
-		// No meta in the answer: all we know is that more rows follow.
-		total = w.start + len(rows) + 1
-	}
-	return model.NewCustomerConnection(rows, w.start, w.size, max(total, w.start+len(rows)), scope), nil
 }
 
 // customerFieldNeeds maps each field of the GraphQL Customer to the Kajabi fields

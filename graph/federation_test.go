@@ -154,7 +154,7 @@ func TestEntitiesByEmail(t *testing.T) {
 // TestEntitiesOfOtherTypes resolves products, offers, sites and contacts by id; several
 // products of unknown site come from the account's product list, not one GET each.
 func TestEntitiesOfOtherTypes(t *testing.T) {
-	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 50})
+	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 50, Sites: 2})
 	srv := newTestServer(t, up, &graph.Resolver{})
 	store := up.Sandbox.Store()
 	var reps []map[string]any

@@ -235,7 +235,7 @@ type ComplexityRoot struct {
 	Query struct {
 		Contact            func(childComplexity int, id string) int
 		Customer           func(childComplexity int, id string) int
-		Customers          func(childComplexity int, filter *kajabi.CustomerFilter, sort *model.CustomerSort, page *model.PageInput, first *int, after *string) int
+		Customers          func(childComplexity int, filter *kajabi.CustomerFilter, sort *model.CustomerSort, page *model.PageInput, first *int, after *string, last *int, before *string) int
 		Node               func(childComplexity int, id string) int
 		Offer              func(childComplexity int, id string) int
 		Offers             func(childComplexity int, siteID *string) int
@@ -348,7 +348,7 @@ type PurchaseResolver interface {
 	Customer(ctx context.Context, obj *kajabi.Purchase) (*kajabi.Customer, error)
 }
 type QueryResolver interface {
-	Customers(ctx context.Context, filter *kajabi.CustomerFilter, sort *model.CustomerSort, page *model.PageInput, first *int, after *string) (*model.CustomerConnection, error)
+	Customers(ctx context.Context, filter *kajabi.CustomerFilter, sort *model.CustomerSort, page *model.PageInput, first *int, after *string, last *int, before *string) (*model.CustomerConnection, error)
 	Customer(ctx context.Context, id string) (*kajabi.Customer, error)
 	Contact(ctx context.Context, id string) (*kajabi.Contact, error)
 	Sites(ctx context.Context) ([]*kajabi.Site, error)
@@ -1389,7 +1389,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Customers(childComplexity, args["filter"].(*kajabi.CustomerFilter), args["sort"].(*model.CustomerSort), args["page"].(*model.PageInput), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Customers(childComplexity, args["filter"].(*kajabi.CustomerFilter), args["sort"].(*model.CustomerSort), args["page"].(*model.PageInput), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -1754,8 +1754,9 @@ scalar Decimal
 type Query {
   """
   Customers of the Kajabi account, one page at a time. Page with either ` + "`" + `page` + "`" + ` (Kajabi's own
-  numbered pages) or ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + ` (Relay cursors), not both. Without ` + "`" + `sort` + "`" + `, Kajabi's order
-  applies: newest first.
+  numbered pages) or Relay cursors (` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + ` forward, ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` backward), not both.
+  Without ` + "`" + `sort` + "`" + `, Kajabi's order applies: newest first. On an account with several sites,
+  ` + "`" + `filter.siteId` + "`" + ` (or the service's KAJABI_SITE_ID) is required, as Kajabi requires it.
   """
   customers(
     "Narrow the list; every field is one of Kajabi's customer filters, and all of them must hold."
@@ -1768,6 +1769,10 @@ type Query {
     first: Int
     "A cursor from an earlier answer of this same query (same filter and sort): the list continues after it."
     after: String
+    "How many customers to return before the ` + "`" + `before` + "`" + ` cursor, or at the end of the list without it, 1 to 100. Cannot be combined with ` + "`" + `first` + "`" + `."
+    last: Int
+    "A cursor from an earlier answer of this same query (same filter and sort): the list continues backward, before it. Cannot be combined with ` + "`" + `after` + "`" + `."
+    before: String
   ): CustomerConnection!
 
   "One customer by Kajabi id; null (with a NOT_FOUND error) when there is none."
@@ -1808,21 +1813,21 @@ Every customer filter Kajabi offers. Fields left out (or null) are not sent; all
 are set must hold at once.
 """
 input CustomerFilter {
-  """Only customers of this site. Kajabi asks for it whenever the account has more than one site; defaults to KAJABI_SITE_ID when the service has one."""
+  """Only customers of this site. Required when the account has more than one site (refused otherwise, listing the account's sites); defaults to KAJABI_SITE_ID when the service has one, and to the only site of a one-site account."""
   siteId: ID
   """Loose match against the customer's name or email address."""
   search: String
-  """Customers whose record was created within the last N days. N must be zero or more."""
+  """Customers whose record was created within the last N days. N is 0 to 36500 (100 years)."""
   createdInLast: Int
-  """Customers whose record is older than N days. N must be zero or more."""
+  """Customers whose record is older than N days. N is 0 to 36500 (100 years)."""
   notCreatedInLast: Int
   """true: only customers hidden from the admin lists; false: only visible ones."""
   isHidden: Boolean
-  """Customers who joined (first got access) within the last N days. N must be zero or more."""
+  """Customers who joined (first got access) within the last N days. N is 0 to 36500 (100 years)."""
   joinedInLast: Int
-  """Customers seen active within the last N days. N must be zero or more."""
+  """Customers seen active within the last N days. N is 0 to 36500 (100 years)."""
   activeInLast: Int
-  """Customers with no activity within the last N days. N must be zero or more."""
+  """Customers with no activity within the last N days. N is 0 to 36500 (100 years)."""
   inactiveInLast: Int
   """Name includes this text."""
   nameContains: String
@@ -1878,15 +1883,15 @@ input CustomerFilter {
   passedAssessmentId: ID
   """Customers who failed this assessment."""
   failedAssessmentId: ID
-  """Net revenue is exactly this amount. A plain decimal such as "99" or "149.50"."""
+  """Net revenue is exactly this amount. A plain decimal with at most two decimals (cents), such as "99" or "149.50"."""
   netRevenueEqualTo: Decimal
-  """Net revenue is strictly above this amount. A plain decimal such as "99" or "149.50"."""
+  """Net revenue is strictly above this amount. A plain decimal with at most two decimals (cents), such as "99" or "149.50"."""
   netRevenueGreaterThan: Decimal
-  """Net revenue is strictly below this amount. A plain decimal such as "99" or "149.50"."""
+  """Net revenue is strictly below this amount. A plain decimal with at most two decimals (cents), such as "99" or "149.50"."""
   netRevenueLessThan: Decimal
-  """Customers who subscribed to email within the last N days. N must be zero or more."""
+  """Customers who subscribed to email within the last N days. N is 0 to 36500 (100 years)."""
   subscribedInLast: Int
-  """Customers who unsubscribed from email within the last N days. N must be zero or more."""
+  """Customers who unsubscribed from email within the last N days. N is 0 to 36500 (100 years)."""
   unsubscribedInLast: Int
   """true: only customers who have never subscribed to email."""
   neverSubscribed: Boolean
@@ -1914,27 +1919,27 @@ input CustomerFilter {
   droppedEmailBroadcastId: ID
   """Customers for whom this email broadcast was not dropped."""
   noDroppedEmailBroadcastId: ID
-  """Customers who opened any email within the last N days. N must be zero or more."""
+  """Customers who opened any email within the last N days. N is 0 to 36500 (100 years)."""
   openedEmailInLast: Int
-  """Customers who opened no email within the last N days. N must be zero or more."""
+  """Customers who opened no email within the last N days. N is 0 to 36500 (100 years)."""
   notOpenedEmailInLast: Int
-  """Customers who had any email delivered within the last N days. N must be zero or more."""
+  """Customers who had any email delivered within the last N days. N is 0 to 36500 (100 years)."""
   deliveredEmailInLast: Int
-  """Customers who had no email delivered within the last N days. N must be zero or more."""
+  """Customers who had no email delivered within the last N days. N is 0 to 36500 (100 years)."""
   notDeliveredEmailInLast: Int
-  """Customers who clicked a link in any email within the last N days. N must be zero or more."""
+  """Customers who clicked a link in any email within the last N days. N is 0 to 36500 (100 years)."""
   clickedEmailInLast: Int
-  """Customers who clicked no email link within the last N days. N must be zero or more."""
+  """Customers who clicked no email link within the last N days. N is 0 to 36500 (100 years)."""
   notClickedEmailInLast: Int
   """true: only customers whose address bounces permanently; false: only those whose address does not."""
   isHardBouncing: Boolean
-  """Customers whose email bounced within the last N days. N must be zero or more."""
+  """Customers whose email bounced within the last N days. N is 0 to 36500 (100 years)."""
   bouncedInLast: Int
-  """Customers who marked an email as spam within the last N days. N must be zero or more."""
+  """Customers who marked an email as spam within the last N days. N is 0 to 36500 (100 years)."""
   complainedInLast: Int
-  """Customers unsubscribed by hand (by an admin) within the last N days. N must be zero or more."""
+  """Customers unsubscribed by hand (by an admin) within the last N days. N is 0 to 36500 (100 years)."""
   manuallyUnsubscribedInLast: Int
-  """Customers who opted out of email themselves within the last N days. N must be zero or more."""
+  """Customers who opted out of email themselves within the last N days. N is 0 to 36500 (100 years)."""
   optedOutInLast: Int
   """true: only customers in the healthy engagement group (they open email regularly)."""
   healthyContactsWithOpenData: Boolean
@@ -2004,13 +2009,16 @@ type CustomerConnection {
   nodes: [Customer!]!
   "Where this page sits in the whole list."
   pageInfo: PageInfo!
-  "How many customers match the filter in all."
-  totalCount: Int!
+  """
+  How many customers match the filter in all; null when Kajabi's answer does not prove it
+  (its list documents may come without totals, see the README's Kajabi notes).
+  """
+  totalCount: Int
 }
 
 "A customer with the cursor that points at it."
 type CustomerEdge {
-  "Pass this as ` + "`" + `after` + "`" + ` to continue the list after this customer."
+  "Pass this as ` + "`" + `after` + "`" + ` to continue the list after this customer, or as ` + "`" + `before` + "`" + ` to go back from it."
   cursor: String!
   "The customer."
   node: Customer!
@@ -2030,8 +2038,8 @@ type PageInfo {
   endCursor: String
   "Number of this page, starting at 1, counted in pages of ` + "`" + `pageSize` + "`" + `."
   currentPage: Int!
-  "How many pages of ` + "`" + `pageSize` + "`" + ` the whole list fills."
-  totalPages: Int!
+  "How many pages of ` + "`" + `pageSize` + "`" + ` the whole list fills; null when Kajabi's answer does not prove it."
+  totalPages: Int
   "Customers per page."
   pageSize: Int!
 }
@@ -3467,6 +3475,22 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg6
 	return args, nil
 }
 
@@ -5056,11 +5080,11 @@ func (ec *executionContext) _CustomerConnection_totalCount(ctx context.Context, 
 			return obj.TotalCount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6614,11 +6638,11 @@ func (ec *executionContext) _PageInfo_totalPages(ctx context.Context, field grap
 			return obj.TotalPages, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_totalPages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7513,7 +7537,7 @@ func (ec *executionContext) _Query_customers(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Customers(ctx, fc.Args["filter"].(*kajabi.CustomerFilter), fc.Args["sort"].(*model.CustomerSort), fc.Args["page"].(*model.PageInput), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Customers(ctx, fc.Args["filter"].(*kajabi.CustomerFilter), fc.Args["sort"].(*model.CustomerSort), fc.Args["page"].(*model.PageInput), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {
@@ -11300,7 +11324,7 @@ func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.Sel
 			}
 		case "totalCount":
 			out.Values[i] = ec._CustomerConnection_totalCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -11774,7 +11798,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "totalPages":
 			out.Values[i] = ec._PageInfo_totalPages(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "pageSize":

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -220,11 +221,40 @@ func TestCustomerArgumentsReachKajabiExactly(t *testing.T) {
 			if len(r.Errors) > 0 {
 				t.Fatalf("errors: %+v", r.Errors)
 			}
-			if got := queries(srv.upstream); fmt.Sprint(got) != fmt.Sprint(c.want) {
-				t.Errorf("upstream got\n %v\nwant\n %v", got, c.want)
+			// The account has one site, so a list without siteId is scoped to it (after
+			// one look at the site list): Kajabi wants filter[site_id] on accounts with
+			// several, and scoping one-site accounts too makes the rule one.
+			var got []string
+			for _, q := range queries(srv.upstream) {
+				if !strings.HasPrefix(q, "/v1/sites?") {
+					got = append(got, q)
+				}
+			}
+			if want := withSite(c.want, "101"); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("upstream got\n %v\nwant\n %v", got, want)
 			}
 		})
 	}
+}
+
+// withSite adds filter[site_id]=site to each list URL that has none, where the client's
+// encoder puts it (keys in order).
+func withSite(urls []string, site string) []string {
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		path, query, _ := strings.Cut(u, "?")
+		params := strings.Split(query, "&")
+		if !strings.Contains(query, "filter[site_id]=") {
+			params = append(params, "filter[site_id]="+site)
+		}
+		slices.SortStableFunc(params, func(a, b string) int {
+			ka, _, _ := strings.Cut(a, "=")
+			kb, _, _ := strings.Cut(b, "=")
+			return strings.Compare(ka, kb)
+		})
+		out[i] = path + "?" + strings.Join(params, "&")
+	}
+	return out
 }
 
 type connection struct {
@@ -277,11 +307,16 @@ func TestCursorWindowStraddlingKajabiPages(t *testing.T) {
 
 	// Rows 3..6 (0-based) in pages of 4 are the end of page 1 and the start of page 2;
 	// the query reads the customers' ids and emails.
-	want := []string{
+	want := withSite([]string{
 		"/v1/customers?fields[customers]=email&page[number]=1&page[size]=4&sort=email",
 		"/v1/customers?fields[customers]=email&page[number]=2&page[size]=4&sort=email",
+	}, "101")
+	var got []string // the one-site account's list is scoped to its site (see withSite)
+	for _, q := range queries(srv.upstream) {
+		if !strings.HasPrefix(q, "/v1/sites?") {
+			got = append(got, q)
+		}
 	}
-	got := queries(srv.upstream)
 	if len(got) != 2 || !(got[0] == want[0] && got[1] == want[1] || got[0] == want[1] && got[1] == want[0]) {
 		t.Errorf("upstream got %v, want %v (in any order)", got, want)
 	}

@@ -61,7 +61,7 @@ type relationsResult struct {
 // involved site's product and offer lists, one offer-ids GET per customer; no URL twice.
 func TestRelationsCallBudget(t *testing.T) {
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 1000})
-	srv := newTestServer(t, up, &graph.Resolver{})
+	srv := newTestServer(t, up, &graph.Resolver{DefaultSiteID: "101"})
 
 	var out relationsResult
 	srv.mustQuery(t, relationsQuery, nil, &out)

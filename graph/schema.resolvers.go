@@ -194,13 +194,17 @@ func (r *purchaseResolver) Customer(ctx context.Context, obj *kajabi.Purchase) (
 }
 
 // Customers is the resolver for the customers field.
-func (r *queryResolver) Customers(ctx context.Context, filter *kajabi.CustomerFilter, sort *model.CustomerSort, page *model.PageInput, first *int, after *string) (*model.CustomerConnection, error) {
-	opts, scope, err := r.customerListOptions(filter, sort)
+func (r *queryResolver) Customers(ctx context.Context, filter *kajabi.CustomerFilter, sort *model.CustomerSort, page *model.PageInput, first *int, after *string, last *int, before *string) (*model.CustomerConnection, error) {
+	opts, err := r.customerListOptions(filter, sort)
 	if err != nil {
 		return nil, err
 	}
-	w, err := newWindow(page, first, after, scope)
+	scope := model.NewScope(kajabi.EncodeQuery(&opts))
+	w, err := newWindow(page, first, after, last, before, scope)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.scopeToSite(ctx, &opts.Filter); err != nil {
 		return nil, err
 	}
 	return listCustomers(ctx, loader.For(ctx).Client(), opts, w, scope)

@@ -24,7 +24,7 @@ import (
 type wireDocument[R any] struct {
 	Data  []R   `json:"data"`
 	Links Links `json:"links"`
-	Meta  Meta  `json:"meta"`
+	Meta  *Meta `json:"meta"`
 }
 
 // wireResource is a JSON:API resource object as it arrives.
@@ -93,7 +93,7 @@ func decodeCustomersJSONv2(b []byte, d *document[[]*Customer]) error {
 // TestAlternativeDecodersAgree keeps the benchmark honest: the library decoders give the
 // same customers as the production one, so all three do the same work.
 func TestAlternativeDecodersAgree(t *testing.T) {
-	sb := sandbox.New(sandbox.Options{Customers: 300, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), AccessTokens: []string{"t"}})
+	sb := sandbox.New(sandbox.Options{Customers: 300, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), AccessTokens: []string{"t"}})
 	for _, query := range []string{
 		"page[size]=20&page[number]=3",
 		"page[size]=20&fields[customers]=name,email,avatar,net_revenue,sign_in_count,created_at,updated_at",

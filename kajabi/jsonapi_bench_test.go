@@ -37,7 +37,7 @@ func BenchmarkEncodeQuery(b *testing.B) {
 // way getDocument does; side by side with the library decoders of
 // decode_alternatives_test.go, which jsonscan.go must stay well ahead of to be kept.
 func BenchmarkDecodeCustomers(b *testing.B) {
-	sb := sandbox.New(sandbox.Options{Customers: 1000, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), AccessTokens: []string{"t"}})
+	sb := sandbox.New(sandbox.Options{Customers: 1000, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), AccessTokens: []string{"t"}})
 	for _, tc := range []struct{ name, query string }{
 		{"20-all", "page[size]=20&page[number]=3"},
 		{"20-sparse", "page[size]=20&page[number]=3&fields[customers]=name,email,avatar,net_revenue,sign_in_count,created_at,updated_at"},

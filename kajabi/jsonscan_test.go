@@ -115,7 +115,7 @@ func sameDecoding[T any](t *testing.T, body []byte) {
 // TestOnePassDecodingMatchesEncodingJSON decodes every kind of answer the sandbox gives
 // both ways.
 func TestOnePassDecodingMatchesEncodingJSON(t *testing.T) {
-	sb := sandbox.New(sandbox.Options{Customers: 300, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), AccessTokens: []string{"t"}})
+	sb := sandbox.New(sandbox.Options{Customers: 300, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), AccessTokens: []string{"t"}})
 	get := func(t *testing.T, path string) []byte {
 		t.Helper()
 		req := httptest.NewRequest(http.MethodGet, path, nil)

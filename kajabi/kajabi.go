@@ -216,13 +216,19 @@ func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLa
 func (c *Client) BaseURL() *url.URL { u := *c.baseURL; return &u }
 
 // Response is Kajabi's answer with the JSON:API paging data decoded.
+//
+// Kajabi's documents disagree on what a list carries: its schemas and the "List customers"
+// page show links with self and current only and no meta, its prose examples show
+// first/prev/next/last and meta. So Meta is nil when the answer had none, and each page
+// number is 0 when its link was absent: a zero is "not said", never "none".
 type Response struct {
 	*http.Response
 	Links Links
-	Meta  Meta
+	Meta  *Meta
 
-	// NextPage and LastPage are page numbers taken from the links; 0 when absent.
+	// NextPage, PrevPage and LastPage are page numbers taken from the links.
 	NextPage int
+	PrevPage int
 	LastPage int
 }
 
@@ -233,6 +239,8 @@ type Links struct {
 	Prev  string `json:"prev"`
 	Next  string `json:"next"`
 	Last  string `json:"last"`
+	// Current is the page itself, in the shape the response schemas give.
+	Current string `json:"current"`
 }
 
 // Meta is a paged list's totals.
@@ -242,9 +250,9 @@ type Meta struct {
 	CurrentPage int `json:"current_page"`
 }
 
-func newResponse(r *http.Response, links Links, meta Meta) *Response {
+func newResponse(r *http.Response, links Links, meta *Meta) *Response {
 	return &Response{Response: r, Links: links, Meta: meta,
-		NextPage: pageNumber(links.Next), LastPage: pageNumber(links.Last)}
+		NextPage: pageNumber(links.Next), PrevPage: pageNumber(links.Prev), LastPage: pageNumber(links.Last)}
 }
 
 func pageNumber(link string) int {
@@ -263,7 +271,7 @@ func pageNumber(link string) int {
 type document[T any] struct {
 	Data  T     `json:"data"`
 	Links Links `json:"links"`
-	Meta  Meta  `json:"meta"`
+	Meta  *Meta `json:"meta"`
 }
 
 // endpoint is a path and the pattern it was made from; observers see the pattern, whose

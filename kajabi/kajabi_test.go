@@ -138,7 +138,7 @@ func TestCustomersList(t *testing.T) {
 		{"site", *c.Site, kajabi.Identifier{ID: "123", Type: "sites"}},
 		{"products", fmt.Sprint(c.Products), "[{789 products} {790 products}]"},
 		{"offers link", c.OffersLink, "https://api.example/v1/customers/456/relationships/offers"},
-		{"meta", resp.Meta, kajabi.Meta{TotalPages: 5, TotalCount: 5, CurrentPage: 2}},
+		{"meta", *resp.Meta, kajabi.Meta{TotalPages: 5, TotalCount: 5, CurrentPage: 2}},
 		{"next page", resp.NextPage, 3},
 		{"last page", resp.LastPage, 5},
 		{"status", resp.StatusCode, 200},

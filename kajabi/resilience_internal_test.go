@@ -98,7 +98,7 @@ func TestSingleflightSharesIdenticalGETs(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatalf("caller %d: %v", i, errs[i])
 		}
-		if !reflect.DeepEqual(sites[i], sites[0]) || resps[i].Meta != resps[0].Meta {
+		if !reflect.DeepEqual(sites[i], sites[0]) || !reflect.DeepEqual(resps[i].Meta, resps[0].Meta) {
 			t.Errorf("caller %d: got %+v, want %+v", i, sites[i], sites[0])
 		}
 	}

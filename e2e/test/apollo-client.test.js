@@ -9,10 +9,11 @@ import { firstValueFrom } from 'rxjs';
 import { filter as where, timeout } from 'rxjs/operators';
 import { graphqlURL, restCustomers } from './service.js';
 
-// 289 sandbox customers, paged 35 at a time: nine pages, most of them starting part-way
-// through a Kajabi page, and a short last page.
-const FILTER = { subscribed: true, netRevenueGreaterThan: '500' };
-const REST_FILTER = { subscribed: 'true', net_revenue_greater_than: '500' };
+// 200 sandbox customers of site 101 (the sandbox account has two, and Kajabi lists one site
+// at a time), paged 35 at a time: six pages, most of them starting part-way through a
+// Kajabi page, and a short last page.
+const FILTER = { siteId: '101', subscribed: true, netRevenueGreaterThan: '500' };
+const REST_FILTER = { site_id: '101', subscribed: 'true', net_revenue_greater_than: '500' };
 const SORT = { field: 'NAME', direction: 'ASC' };
 const REST_SORT = 'name';
 const PAGE = 35;

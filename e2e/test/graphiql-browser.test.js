@@ -16,7 +16,7 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
 const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
 
 // Typed key by key on one line, so CodeMirror's bracket auto-closing overtypes each closer.
-const QUERY = 'query SmithCustomers { customers(filter: { search: "smith" }, sort: { field: NAME }, first: 5) { totalCount nodes { id name email } } }';
+const QUERY = 'query SmithCustomers { customers(filter: { siteId: "101", search: "smith" }, sort: { field: NAME }, first: 5) { totalCount nodes { id name email } } }';
 
 /** The text of a CodeMirror 5 editor inside `selector` (all of it, not just the lines drawn). */
 const editorValue = (page, selector) => page.$eval(`${selector} .CodeMirror`, (el) => el.CodeMirror.getValue());
@@ -71,8 +71,8 @@ describe('GraphiQL in Chromium', () => {
   });
 
   test('types a customers query, runs it and shows sandbox customers', async () => {
-    const expected = (await restCustomers({ search: 'smith' }, 'name')).slice(0, 5);
-    const { customers: { totalCount } } = await graphql('{ customers(filter: { search: "smith" }) { totalCount } }');
+    const expected = (await restCustomers({ site_id: '101', search: 'smith' }, 'name')).slice(0, 5);
+    const { customers: { totalCount } } = await graphql('{ customers(filter: { siteId: "101", search: "smith" }) { totalCount } }');
     assert.equal(expected.length, 5);
 
     await page.click('.graphiql-query-editor .CodeMirror');
@@ -88,7 +88,7 @@ describe('GraphiQL in Chromium', () => {
     const pretty = await editorValue(page, '.graphiql-query-editor');
     assert.ok(pretty.split('\n').length > 5 && pretty.replace(/[\s,]+/g, '') === QUERY.replace(/[\s,]+/g, ''), pretty);
 
-    const answered = page.waitForResponse((r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('customers(filter'));
+    const answered = page.waitForResponse((r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('SmithCustomers'));
     await page.click('.graphiql-execute-button');
     const res = await answered;
     assert.equal(res.status(), 200, `${res.request().postData()} answered ${await res.text()}`);

@@ -216,7 +216,8 @@ func (c *catalog[T]) readFromList(ctx context.Context, siteID string, ids []stri
 		return // the GETs that follow report the error per id
 	}
 	c.remember(first.Items)
-	if _, missing = c.known(ids); len(missing) == 0 || first.Pages-1 > len(missing) {
+	// A list of unsaid length could be long: the GETs that follow cost one call per id.
+	if _, missing = c.known(ids); len(missing) == 0 || first.Pages-1 > len(missing) || first.Pages == 0 && first.More {
 		return
 	}
 	if rest, err := restOfList(ctx, c.l, key, first, list); err == nil {

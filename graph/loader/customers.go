@@ -67,7 +67,8 @@ func (l *Loaders) loadCustomerOffers(ctx context.Context, ids []string) []*datal
 // siteID ("" for any site).
 //
 // Strategy: Kajabi has no look-up by email, so each distinct address is one list call
-// filtered with filter[email_contains] (on the site when known), keeping only the exact,
+// filtered with filter[email_contains] on the site when known, else on each of the
+// account's sites (Kajabi wants filter[site_id] when there are several), keeping only the exact,
 // case-insensitive match; the calls of one batch go out at once. Customers found are
 // primed for look-ups by id.
 func (l *Loaders) CustomerByEmail(ctx context.Context, email, siteID string) (*kajabi.Customer, error) {
@@ -89,17 +90,41 @@ func (l *Loaders) customerByEmail(ctx context.Context, k emailKey) (*kajabi.Cust
 	if k.email == "" {
 		return nil, &NotFoundError{What: "customer with an empty email"}
 	}
-	opts := &kajabi.CustomerListOptions{ListOptions: fullPage(1)}
-	opts.Filter.EmailContains = &k.email
-	if k.siteID != "" {
-		opts.Filter.SiteID = &k.siteID
+	sites := []string{k.siteID}
+	if k.siteID == "" {
+		// Kajabi lists customers of one site at a time when the account has several:
+		// ask each site, at once.
+		all, err := l.Sites(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("find customer by email: %w", err)
+		}
+		sites = sites[:0]
+		for _, s := range all {
+			sites = append(sites, s.ID)
+		}
+		if len(sites) == 0 {
+			sites = []string{""}
+		}
 	}
-	found, err := callOnce(ctx, l, "customers?"+kajabi.EncodeQuery(opts), false, func(ctx context.Context) ([]*kajabi.Customer, error) {
-		customers, _, err := l.client.Customers.List(ctx, opts)
-		return customers, err
+	perSite := make([][]*kajabi.Customer, len(sites))
+	errs := make([]error, len(sites))
+	each(len(sites), func(i int) {
+		opts := &kajabi.CustomerListOptions{ListOptions: fullPage(1)}
+		opts.Filter.EmailContains = &k.email
+		if sites[i] != "" {
+			opts.Filter.SiteID = &sites[i]
+		}
+		perSite[i], errs[i] = callOnce(ctx, l, "customers?"+kajabi.EncodeQuery(opts), false, func(ctx context.Context) ([]*kajabi.Customer, error) {
+			customers, _, err := l.client.Customers.List(ctx, opts)
+			return customers, err
+		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("find customer by email: %w", err)
+	var found []*kajabi.Customer
+	for i := range sites {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("find customer by email: %w", errs[i])
+		}
+		found = append(found, perSite[i]...)
 	}
 	var matches []*kajabi.Customer
 	for _, c := range found {

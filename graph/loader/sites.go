@@ -50,12 +50,17 @@ func fullPage(page int) kajabi.ListOptions {
 	return kajabi.ListOptions{Page: page, PageSize: pageSize}
 }
 
-// page is one page of a list and how many pages the list has. Exported fields: the
-// fleet's shared cache carries it as gob.
+// page is one page of a list and how many pages the list has: 0 when Kajabi's answer did
+// not say (no meta and no last link), and then more tells whether another page follows.
 type page[T any] struct {
 	Items []T
 	Pages int
+	More  bool
 }
+
+// maxUnknownPages bounds the walk through a list whose length Kajabi did not say: 100,000
+// records at 100 a page, far beyond any site's catalogue.
+const maxUnknownPages = 1000
 
 type listFunc[T any] func(ctx context.Context, page int) ([]T, *kajabi.Response, error)
 
@@ -66,8 +71,17 @@ func listPage[T any](ctx context.Context, l *Loaders, key string, n int, list li
 		if err != nil {
 			return page[T]{}, err
 		}
-		pages := max(resp.Meta.TotalPages, resp.LastPage, n)
-		return page[T]{Items: items, Pages: pages}, nil
+		p := page[T]{Items: items, Pages: resp.LastPage}
+		if resp.Meta != nil {
+			p.Pages = resp.Meta.TotalPages
+		}
+		if p.Pages > 0 {
+			p.Pages = max(p.Pages, n)
+		} else {
+			// Only a next link or a full page says more follow; a short page is the last.
+			p.More = resp.NextPage > n || len(items) == pageSize
+		}
+		return p, nil
 	})
 }
 
@@ -84,7 +98,20 @@ func listAll[T any](ctx context.Context, l *Loaders, key string, list listFunc[T
 }
 
 // restOfList reads pages 2..n of a list whose first page is known, at once, in order.
+// When the first page did not say how many there are, it reads on page by page while
+// each says more follow.
 func restOfList[T any](ctx context.Context, l *Loaders, key string, first page[T], list listFunc[T]) ([]T, error) {
+	if first.Pages == 0 {
+		all, p := first.Items, first
+		for n := 2; p.More && n <= maxUnknownPages; n++ {
+			var err error
+			if p, err = listPage(ctx, l, key, n, list); err != nil {
+				return nil, err
+			}
+			all = append(all, p.Items...)
+		}
+		return all, nil
+	}
 	rest := make([]page[T], first.Pages-1)
 	errs := make([]error, len(rest))
 	each(len(rest), func(i int) {

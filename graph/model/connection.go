@@ -16,21 +16,28 @@ type CustomerConnection struct {
 	Edges      []*CustomerEdge
 	Nodes      []*kajabi.Customer
 	PageInfo   *PageInfo
-	TotalCount int
+	TotalCount *int
+}
+
+// Totals is what Kajabi's answers proved about the whole list: Count rows in Pages pages,
+// each nil when unproved, and whether rows follow the window.
+type Totals struct {
+	Count, Pages *int
+	HasNext      bool
 }
 
 // NewCustomerConnection lays customers out as a connection whose first node sits at
 // offset start (0-based) of the whole list; cursors are tied to the list's scope.
-func NewCustomerConnection(customers []*kajabi.Customer, start, pageSize, total int, scope Scope) *CustomerConnection {
+func NewCustomerConnection(customers []*kajabi.Customer, start, pageSize int, totals Totals, scope Scope) *CustomerConnection {
 	c := &CustomerConnection{
 		Edges:      make([]*CustomerEdge, len(customers)),
 		Nodes:      customers,
-		TotalCount: total,
+		TotalCount: totals.Count,
 		PageInfo: &PageInfo{
 			HasPreviousPage: start > 0,
-			HasNextPage:     start+len(customers) < total,
+			HasNextPage:     totals.HasNext,
 			CurrentPage:     start/pageSize + 1,
-			TotalPages:      (total + pageSize - 1) / pageSize,
+			TotalPages:      totals.Pages,
 			PageSize:        pageSize,
 		},
 	}

@@ -20,7 +20,7 @@ type ContactRepresentation struct {
 
 // A customer with the cursor that points at it.
 type CustomerEdge struct {
-	// Pass this as `after` to continue the list after this customer.
+	// Pass this as `after` to continue the list after this customer, or as `before` to go back from it.
 	Cursor string `json:"cursor"`
 	// The customer.
 	Node *kajabi.Customer `json:"node"`
@@ -75,8 +75,8 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 	// Number of this page, starting at 1, counted in pages of `pageSize`.
 	CurrentPage int `json:"currentPage"`
-	// How many pages of `pageSize` the whole list fills.
-	TotalPages int `json:"totalPages"`
+	// How many pages of `pageSize` the whole list fills; null when Kajabi's answer does not prove it.
+	TotalPages *int `json:"totalPages,omitempty"`
 	// Customers per page.
 	PageSize int `json:"pageSize"`
 }

@@ -62,10 +62,16 @@ type exchange struct {
 	done        bool
 }
 
-// NewSandbox starts a sandbox built from opts (passed through unchanged, so zero values
-// are the sandbox's defaults) behind a recording server that closes when the test ends.
+// NewSandbox starts a sandbox built from opts behind a recording server that closes when
+// the test ends. Zero values are the sandbox's defaults but one: Sites 0 is one site here,
+// not two. On several sites Kajabi lists customers only with filter[site_id], and the
+// facade refuses a customers query without siteId; a test that is about something else
+// should not have to name a site, and a test of the multi-site rules asks for Sites: 2.
 func NewSandbox(t testing.TB, opts sandbox.Options) *Upstream {
 	t.Helper()
+	if opts.Sites == 0 {
+		opts.Sites = 1
+	}
 	sb := sandbox.New(opts)
 	u := NewRecorder(t, sb)
 	u.Sandbox = sb

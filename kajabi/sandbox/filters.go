@@ -13,9 +13,12 @@ type predicate func(*row) bool
 
 // compiler turns the value of one filter[...] parameter into a predicate. It
 // returns nil when the value cannot be used (a word where a number or a
-// boolean belongs, an empty id list): the filter is then ignored, as if it had
-// not been sent, rather than failing the request, because the spec gives this
-// endpoint no 400 answer.
+// boolean belongs, an empty id list, a money amount finer than cents): the
+// request is then answered 400 with a JSON:API error naming the parameter.
+// The spec documents no 400 for this endpoint and does not say what Kajabi
+// does with such a value; ignoring it, as the sandbox once did, widened the
+// list to everyone without a word, which hid mistakes of the client. An error
+// is the answer that cannot be mistaken for data.
 type compiler func(value string, now time.Time) predicate
 
 // customerFilters gives every filter[...] of GET /v1/customers its meaning in
@@ -132,7 +135,8 @@ var customerFilters = map[string]compiler{
 	"failed_assessment_id": hasID(func(r *row) []string { return r.c.FailedAssessmentIDs }),
 
 	// The net_revenue filters compare exactly, in cents, with a decimal such
-	// as "149", "149.5" or "149.00" (digits past the cents must be zeros).
+	// as "149", "149.5" or "149.00": at most two decimals, as Kajabi keeps
+	// money in cents.
 	//
 	// net_revenue equals the value.
 	"net_revenue_equal_to": netRevenue(func(a, b int64) bool { return a == b }),
@@ -242,9 +246,9 @@ var customerFilters = map[string]compiler{
 }
 
 // customerPredicates compiles the filter[...] parameters of a request into the
-// predicates that all have to hold. Unknown filter names are ignored.
-func customerPredicates(q url.Values, now time.Time) []predicate {
-	var preds []predicate
+// predicates that all have to hold. Unknown filter names and empty values are
+// ignored; a value that cannot be read is returned as bad, the parameter named.
+func customerPredicates(q url.Values, now time.Time) (preds []predicate, bad string) {
 	for key, vals := range q {
 		name, ok := bracketed(key, "filter")
 		if !ok || len(vals) == 0 {
@@ -258,11 +262,13 @@ func customerPredicates(q url.Values, now time.Time) []predicate {
 		if v == "" {
 			continue
 		}
-		if p := compile(v, now); p != nil {
-			preds = append(preds, p)
+		p := compile(v, now)
+		if p == nil {
+			return nil, key
 		}
+		preds = append(preds, p)
 	}
-	return preds
+	return preds, ""
 }
 
 // bracketed returns name when key is prefix[name].
@@ -396,10 +402,7 @@ func parseCents(v string) (int64, bool) {
 		}
 	}
 	if len(frac) > 2 {
-		if strings.Trim(frac[2:], "0") != "" {
-			return 0, false
-		}
-		frac = frac[:2]
+		return 0, false // finer than cents
 	}
 	for len(frac) < 2 {
 		frac += "0"

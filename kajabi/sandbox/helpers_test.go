@@ -38,7 +38,26 @@ func TestMain(m *testing.M) {
 	if shared.env != nil {
 		shared.env.srv.Close()
 	}
+	if oneSite.env != nil {
+		oneSite.env.srv.Close()
+	}
 	os.Exit(code)
+}
+
+// oneSite is a shared sandbox of one site, for the tests of customer lists: on the
+// default two sites a list without filter[site_id] is refused (TestMultiSite).
+var oneSite struct {
+	once sync.Once
+	env  *env
+}
+
+func oneSiteEnv(t *testing.T) *env {
+	t.Helper()
+	oneSite.once.Do(func() {
+		sb := sandbox.New(sandbox.Options{Sites: 1, Now: testNow, AccessTokens: []string{testToken}})
+		oneSite.env = &env{sb: sb, srv: httptest.NewServer(sb)}
+	})
+	return oneSite.env
 }
 
 func sharedEnv(t *testing.T) *env {

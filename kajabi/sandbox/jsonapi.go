@@ -310,6 +310,9 @@ type reqCtx struct {
 	// base is scheme://host plus whatever prefix the sandbox is mounted
 	// under, so links point back through the same mount.
 	base string
+	// docsPaging answers lists as the response schemas and the "List
+	// customers" docs page show them: links self and current, no meta.
+	docsPaging bool
 }
 
 func newReqCtx(r *http.Request) *reqCtx {
@@ -395,6 +398,15 @@ func (rc *reqCtx) pageLinks(j *jw, path string, p paging, total int) {
 	last := max(pages, 1)
 	j.k("links")
 	j.obj()
+	if rc.docsPaging {
+		self := rc.pageURL(path, p.number, p.size)
+		j.k("self")
+		j.str(self)
+		j.k("current")
+		j.str(self)
+		j.endObj()
+		return
+	}
 	j.k("self")
 	j.str(rc.pageURL(path, p.number, p.size))
 	j.k("first")
@@ -491,6 +503,13 @@ func sendDoc(w http.ResponseWriter, j *jw) {
 
 // sendError answers with a JSON:API errors document of one error.
 func sendError(w http.ResponseWriter, status int, detail string) {
+	sendParamError(w, status, "", detail)
+}
+
+// sendParamError is sendError naming the query parameter at fault in source.parameter,
+// as JSON:API words it (the spec's errors_attributes lists source.pointer only; its
+// objects are open).
+func sendParamError(w http.ResponseWriter, status int, param, detail string) {
 	j := newJW()
 	j.obj()
 	j.k("errors")
@@ -498,6 +517,13 @@ func sendError(w http.ResponseWriter, status int, detail string) {
 	j.obj()
 	j.k("status")
 	j.str(strconv.Itoa(status))
+	if param != "" {
+		j.k("source")
+		j.obj()
+		j.k("parameter")
+		j.str(param)
+		j.endObj()
+	}
 	j.k("title")
 	j.str(http.StatusText(status))
 	j.k("detail")

@@ -10,6 +10,23 @@ import (
 	"time"
 )
 
+// Credentials of a second API key of the same account, without the view:contacts
+// permission: its calls to /v1/contacts/... answer 403, as Kajabi documents for a key
+// that lacks a permission.
+const (
+	RestrictedClientID     = "sandbox-restricted-client-id"
+	RestrictedClientSecret = "sandbox-restricted-client-secret"
+)
+
+const permViewContacts = "view:contacts"
+
+// scopes is what a token may do beyond reading the account's other records.
+type scopes uint8
+
+const viewContacts scopes = 1
+
+func (s scopes) has(perm string) bool { return perm != permViewContacts || s&viewContacts != 0 }
+
 // tokens holds the issued OAuth tokens. Access tokens expire after ttl;
 // refresh tokens live until used once (rotation) and survive ExpireTokens,
 // which is what lets a client recover from a 401 by refreshing.
@@ -18,16 +35,21 @@ type tokens struct {
 	fixed map[string]bool // Options.AccessTokens, never expire
 
 	mu      sync.RWMutex
-	access  map[string]time.Time // token -> expiry
-	refresh map[string]bool
+	access  map[string]grant // access token -> what it allows, until when
+	refresh map[string]scopes
+}
+
+type grant struct {
+	expires time.Time
+	scopes  scopes
 }
 
 func newTokens(ttl time.Duration, fixed []string) *tokens {
 	t := &tokens{
 		ttl:     ttl,
 		fixed:   map[string]bool{},
-		access:  map[string]time.Time{},
-		refresh: map[string]bool{},
+		access:  map[string]grant{},
+		refresh: map[string]scopes{},
 	}
 	for _, tok := range fixed {
 		if tok != "" {
@@ -37,40 +59,42 @@ func newTokens(ttl time.Duration, fixed []string) *tokens {
 	return t
 }
 
-func (t *tokens) valid(tok string) bool {
+func (t *tokens) valid(tok string) (scopes, bool) {
 	if t.fixed[tok] {
-		return true
+		return viewContacts, true
 	}
 	t.mu.RLock()
-	exp, ok := t.access[tok]
+	g, ok := t.access[tok]
 	t.mu.RUnlock()
-	return ok && time.Now().Before(exp)
+	return g.scopes, ok && time.Now().Before(g.expires)
 }
 
-// issue creates a new access/refresh pair; when oldRefresh is not empty it
-// must be a live refresh token, which is consumed.
-func (t *tokens) issue(oldRefresh string) (access, refresh string, ok bool) {
+// issue creates a new access/refresh pair with sc; when oldRefresh is not empty
+// it must be a live refresh token, which is consumed and whose scopes carry over.
+func (t *tokens) issue(oldRefresh string, sc scopes) (access, refresh string, ok bool) {
 	access, refresh = randomToken(), randomToken()
 	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if oldRefresh != "" {
-		if !t.refresh[oldRefresh] {
+		old, live := t.refresh[oldRefresh]
+		if !live {
 			return "", "", false
 		}
 		delete(t.refresh, oldRefresh)
+		sc = old
 	}
 	// Drop expired access tokens now and then so a long benchmark that
 	// keeps logging in does not grow the map without bound.
 	if len(t.access) >= 1024 {
-		for tok, exp := range t.access {
-			if !now.Before(exp) {
+		for tok, g := range t.access {
+			if !now.Before(g.expires) {
 				delete(t.access, tok)
 			}
 		}
 	}
-	t.access[access] = now.Add(t.ttl)
-	t.refresh[refresh] = true
+	t.access[access] = grant{expires: now.Add(t.ttl), scopes: sc}
+	t.refresh[refresh] = sc
 	return access, refresh, true
 }
 
@@ -105,11 +129,16 @@ func (s *Sandbox) token(w http.ResponseWriter, r *http.Request) {
 			oauthError(w, http.StatusBadRequest, "client_id and client_secret are required")
 			return
 		}
-		if id != ClientID || secret != ClientSecret {
+		var sc scopes
+		switch {
+		case id == ClientID && secret == ClientSecret:
+			sc = viewContacts
+		case id == RestrictedClientID && secret == RestrictedClientSecret:
+		default:
 			oauthError(w, http.StatusUnauthorized, "invalid client credentials")
 			return
 		}
-		access, refresh, _ = s.tokens.issue("")
+		access, refresh, _ = s.tokens.issue("", sc)
 	case "refresh_token":
 		old := r.PostForm.Get("refresh_token")
 		if old == "" {
@@ -117,7 +146,7 @@ func (s *Sandbox) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var ok bool
-		if access, refresh, ok = s.tokens.issue(old); !ok {
+		if access, refresh, ok = s.tokens.issue(old, 0); !ok {
 			oauthError(w, http.StatusUnauthorized, "invalid or already used refresh token")
 			return
 		}

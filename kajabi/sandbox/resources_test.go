@@ -430,7 +430,7 @@ func TestNotFoundAndMethods(t *testing.T) {
 // TestMounted serves the sandbox under /sandbox/ of another mux, as the main
 // server does, and checks that links come back through the mount.
 func TestMounted(t *testing.T) {
-	sb := sharedEnv(t).sb
+	sb := oneSiteEnv(t).sb
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb))
 	srv := httptest.NewServer(mux)

@@ -12,6 +12,25 @@
 // The sandbox builds its documents itself and deliberately shares no types
 // with the project's kajabi client, so a mistake in the client's mapping
 // cannot be mirrored here and go unnoticed.
+//
+// Where Kajabi's documents say something, the sandbox does it, choosing the
+// less forgiving reading: GET /v1/customers without filter[site_id] on an
+// account of several sites (the default two) is 400 with a JSON:API error
+// naming the parameter; a filter value it cannot read (a word for a number,
+// money finer than cents, an empty id list) is 400 too, never ignored;
+// Options.PagingMetadata answers lists with or without meta; and a second
+// key (RestrictedClientID) lacks view:contacts, so its contact calls are 403.
+//
+// Known differences, where Kajabi's documents say nothing the sandbox could
+// imitate; a client must not lean on either behaviour:
+//   - sort: only the first key of a list counts, and an unknown key gives
+//     the default order (newest first) rather than an error.
+//   - page[size] above 100 is served as 100, and below 1 or not a number as
+//     the default 20; page[number] likewise falls back to 1.
+//   - fields[customers] with names that are not attributes ignores them.
+//   - filter[search] is a case-insensitive substring of name or email, where
+//     Kajabi documents a fuzzy search: Kajabi may match more.
+//   - an empty filter value (filter[x]=) is ignored, as if not sent.
 package sandbox
 
 import (
@@ -49,13 +68,26 @@ type Options struct {
 	// RateLimit is the authenticated calls a second the account answers, as Kajabi limits
 	// each account: beyond it, 429 with Retry-After. 0 is no limit.
 	RateLimit int
+	// PagingMetadata is how lists say where they are: PagingFull (the default) sends
+	// links first/prev/next/last and meta totals as the spec's prose examples show;
+	// PagingDocs sends links self and current only, no meta, exactly as the response
+	// schemas and the "List customers" docs page show. Kajabi's documents disagree, so
+	// a client must handle both.
+	PagingMetadata string
 }
+
+// The values of Options.PagingMetadata.
+const (
+	PagingFull = "full"
+	PagingDocs = "docs"
+)
 
 // Sandbox is an http.Handler that answers like Kajabi's API. It is safe for
 // concurrent use, including the Set*/FailPath/ExpireTokens controls.
 type Sandbox struct {
-	store  *Store
-	tokens *tokens
+	store      *Store
+	tokens     *tokens
+	docsPaging bool
 
 	latency atomic.Int64 // time.Duration
 
@@ -89,10 +121,11 @@ func New(opts Options) *Sandbox {
 		seed = defaultSeed
 	}
 	s := &Sandbox{
-		store:     generate(opts.Customers, opts.Sites, seed, now),
-		tokens:    newTokens(opts.TokenTTL, opts.AccessTokens),
-		rng:       rand.New(rand.NewPCG(uint64(seed), 0xfa017)),
-		failPaths: map[string]int{},
+		store:      generate(opts.Customers, opts.Sites, seed, now),
+		tokens:     newTokens(opts.TokenTTL, opts.AccessTokens),
+		rng:        rand.New(rand.NewPCG(uint64(seed), 0xfa017)),
+		failPaths:  map[string]int{},
+		docsPaging: opts.PagingMetadata == PagingDocs,
 	}
 	s.SetLatency(opts.Latency)
 	s.SetFaults(opts.FaultRate, opts.FaultStatuses...)
@@ -178,7 +211,8 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if detail, ok := s.authorize(r); !ok {
+	scopes, detail, ok := s.authorize(r)
+	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kajabi"`)
 		sendError(w, http.StatusUnauthorized, detail)
 		return
@@ -205,9 +239,15 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, http.MethodGet)
 		return
 	}
+	if need := permissionFor(path); need != "" && !scopes.has(need) {
+		sendError(w, http.StatusForbidden, "the API key lacks the "+need+" permission")
+		return
+	}
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
-	h.serve(s.store, w, newReqCtx(r), h.id)
+	rc := newReqCtx(r)
+	rc.docsPaging = s.docsPaging
+	h.serve(s.store, w, rc, h.id)
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -288,17 +328,27 @@ func (s *Sandbox) admit(now time.Time) (retryAfter int, ok bool) {
 	return 0, true
 }
 
-// authorize checks the bearer token; on failure it says why.
-func (s *Sandbox) authorize(r *http.Request) (string, bool) {
+// authorize checks the bearer token and returns what it may do; on failure it says why.
+func (s *Sandbox) authorize(r *http.Request) (scopes, string, bool) {
 	h := r.Header.Get("Authorization")
 	scheme, tok, found := strings.Cut(h, " ")
 	if h == "" || !found || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-		return "missing bearer token in the Authorization header", false
+		return 0, "missing bearer token in the Authorization header", false
 	}
-	if !s.tokens.valid(strings.TrimSpace(tok)) {
-		return "access token is invalid or has expired", false
+	sc, ok := s.tokens.valid(strings.TrimSpace(tok))
+	if !ok {
+		return 0, "access token is invalid or has expired", false
 	}
-	return "", true
+	return sc, "", true
+}
+
+// permissionFor is the permission a path needs beyond a valid token: contacts and their
+// relationships need view:contacts, as Kajabi's 403 example names it.
+func permissionFor(path string) string {
+	if strings.HasPrefix(path, "/v1/contacts") {
+		return permViewContacts
+	}
+	return ""
 }
 
 // handler serves one matched route; id is the path's {id} when it has one.
