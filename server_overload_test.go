@@ -91,7 +91,7 @@ func TestOverloadSheds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives about 200 heavy queries")
 	}
-	base, logs := startServer(t, map[string]string{"API_KEYS": busyKey + "," + lightKey, "LOG_LEVEL": "info"})
+	base, logs := startServer(t, map[string]string{"API_KEYS": busyKey + "," + lightKey, "LOG_LEVEL": "info", "KAJABI_SITE_ID": "101"})
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}, Timeout: time.Minute}
 
 	var idle []time.Duration

@@ -31,7 +31,7 @@ func historyServer(t *testing.T, mutations bool, keys ...string) *testServer {
 		}
 		opts.APIKeys = k
 	}
-	r := &graph.Resolver{Client: up.Client(t), Mutations: mutations}
+	r := &graph.Resolver{Client: up.Client(t), Mutations: mutations, DefaultSiteID: "101"} // as KAJABI_SITE_ID would
 	srv := httptest.NewServer(edge.NewHandler(r, opts))
 	t.Cleanup(srv.Close)
 	return &testServer{url: srv.URL + "/graphql", upstream: up}
