@@ -14,29 +14,40 @@ import (
 
 // list describes one catalogue list endpoint.
 type list[T any] struct {
-	path  string
-	sorts map[string]func(a, b *T) int // ascending; ties go by id
-	id    func(*T) string
-	write func(*jw, *T, map[string]bool)
-	typ   string
+	path    string
+	sorts   map[string]func(a, b *T) int // ascending; ties go by id
+	defSort string                       // the sort without ?sort=, "-" for descending; "" is by id
+	id      func(*T) string
+	write   func(*jw, *T, map[string]bool)
+	typ     string
 }
 
 // serve filters items with keep (nil entries are filters not asked for),
 // sorts (default: by id ascending), pages and writes the index document.
 func (l list[T]) serve(w http.ResponseWriter, rc *reqCtx, items []T, keep ...func(*T) bool) {
+	ptrs := make([]*T, len(items))
+	for i := range items {
+		ptrs[i] = &items[i]
+	}
+	l.servePtrs(w, rc, ptrs, keep...)
+}
+
+// servePtrs is serve for records kept by pointer.
+func (l list[T]) servePtrs(w http.ResponseWriter, rc *reqCtx, items []*T, keep ...func(*T) bool) {
 	var out []*T
 next:
-	for i := range items {
+	for _, v := range items {
 		for _, k := range keep {
-			if k != nil && !k(&items[i]) {
+			if k != nil && !k(v) {
 				continue next
 			}
 		}
-		out = append(out, &items[i])
+		out = append(out, v)
 	}
-	key, desc := parseSort(rc.q.Get("sort"), func(k string) bool { _, ok := l.sorts[k]; return ok }, "", false)
+	defKey, defDesc := strings.CutPrefix(l.defSort, "-")
+	key, desc := parseSort(rc.q.Get("sort"), func(k string) bool { _, ok := l.sorts[k]; return ok }, defKey, defDesc)
 	less := l.sorts[key]
-	slices.SortFunc(out, func(a, b *T) int {
+	slices.SortStableFunc(out, func(a, b *T) int {
 		c := 0
 		if less != nil {
 			c = less(a, b)

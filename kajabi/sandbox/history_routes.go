@@ -87,72 +87,6 @@ func (s *Sandbox) serveWrite(wr writer, id string, w http.ResponseWriter, r *htt
 	wr(s.store, w, newReqCtx(r), id, body)
 }
 
-// ---- lists of pointers ----
-
-// ptrList is list for records kept by pointer: filter, sort (default by id), page, write.
-type ptrList[T any] struct {
-	path    string
-	typ     string
-	sorts   map[string]func(a, b *T) int
-	defSort string
-	id      func(*T) string
-	write   func(*jw, *T, map[string]bool)
-}
-
-func (l ptrList[T]) serve(w http.ResponseWriter, rc *reqCtx, items []*T, keep ...func(*T) bool) {
-	var out []*T
-next:
-	for _, v := range items {
-		for _, k := range keep {
-			if k != nil && !k(v) {
-				continue next
-			}
-		}
-		out = append(out, v)
-	}
-	defKey, defDesc := strings.CutPrefix(l.defSort, "-")
-	key, desc := parseSort(rc.q.Get("sort"), func(k string) bool { _, ok := l.sorts[k]; return ok }, defKey, defDesc)
-	less := l.sorts[key]
-	slices.SortStableFunc(out, func(a, b *T) int {
-		c := 0
-		if less != nil {
-			c = less(a, b)
-		}
-		if c == 0 {
-			ia, ib := l.id(a), l.id(b)
-			c = cmp.Or(cmp.Compare(len(ia), len(ib)), strings.Compare(ia, ib))
-		}
-		if desc {
-			return -c
-		}
-		return c
-	})
-	p := parsePaging(rc.q)
-	lo, hi := p.window(len(out))
-	only := fieldSet(rc.q, l.typ)
-	j := newJW()
-	j.obj()
-	j.k("data")
-	j.arr()
-	for _, v := range out[lo:hi] {
-		l.write(j, v, only)
-	}
-	j.endArr()
-	rc.pageLinks(j, l.path, p, len(out))
-	j.endObj()
-	sendDoc(w, j)
-}
-
-func (l ptrList[T]) show(w http.ResponseWriter, rc *reqCtx, v *T) {
-	j := newJW()
-	j.obj()
-	j.k("data")
-	l.write(j, v, fieldSet(rc.q, l.typ))
-	j.selfLink(rc.self())
-	j.endObj()
-	sendDoc(w, j)
-}
-
 // eqFilter keeps records whose field equals filter[name]; nil when absent.
 func eqFilter[T any](rc *reqCtx, name string, get func(*T) string) func(*T) bool {
 	v := strings.TrimSpace(rc.q.Get("filter[" + name + "]"))
@@ -177,7 +111,7 @@ func byTime[T any](get func(*T) time.Time) func(a, b *T) int {
 
 // ---- purchases ----
 
-var purchasesList = ptrList[Purchase]{
+var purchasesList = list[Purchase]{
 	path: "/v1/purchases", typ: "purchases",
 	sorts: map[string]func(a, b *Purchase) int{
 		"created_at":         byTime(func(p *Purchase) time.Time { return p.CreatedAt }),
@@ -265,7 +199,7 @@ func ownedBy[T any](st *Store, rc *reqCtx, all []*T, mine func(*customerHistory)
 
 func listPurchases(st *Store, w http.ResponseWriter, rc *reqCtx, _ string) {
 	items := ownedBy(st, rc, st.hist.purchases, func(h *customerHistory) []*Purchase { return h.purchases })
-	purchasesList.serve(w, rc, items,
+	purchasesList.servePtrs(w, rc, items,
 		eqFilter(rc, "site_id", func(p *Purchase) string { return p.SiteID }),
 		boolFilter(rc, "active", func(p *Purchase) bool { return p.DeactivatedAt.IsZero() }),
 		boolFilter(rc, "deactivated", func(p *Purchase) bool { return !p.DeactivatedAt.IsZero() }),
@@ -285,7 +219,7 @@ func showPurchase(st *Store, w http.ResponseWriter, rc *reqCtx, id string) {
 
 // ---- orders ----
 
-var ordersList = ptrList[Order]{
+var ordersList = list[Order]{
 	path: "/v1/orders", typ: "orders",
 	sorts: map[string]func(a, b *Order) int{
 		"order_number": func(a, b *Order) int { return cmp.Compare(a.OrderNumber, b.OrderNumber) },
@@ -347,7 +281,7 @@ func writeOrder(j *jw, o *Order, only map[string]bool) {
 
 func listOrders(st *Store, w http.ResponseWriter, rc *reqCtx, _ string) {
 	items := ownedBy(st, rc, st.hist.orders, func(h *customerHistory) []*Order { return h.orders })
-	ordersList.serve(w, rc, items,
+	ordersList.servePtrs(w, rc, items,
 		eqFilter(rc, "site_id", func(o *Order) string { return o.SiteID }),
 		eqFilter(rc, "order_number_eq", func(o *Order) string { return itoa(o.OrderNumber) }),
 		boolFilter(rc, "fulfilled_at_null", func(o *Order) bool { return o.FulfilledAt.IsZero() }),
@@ -365,7 +299,7 @@ func showOrder(st *Store, w http.ResponseWriter, rc *reqCtx, id string) {
 
 // ---- transactions ----
 
-var transactionsList = ptrList[Transaction]{
+var transactionsList = list[Transaction]{
 	path: "/v1/transactions", typ: "transactions",
 	sorts:   map[string]func(a, b *Transaction) int{"created_at": byTime(func(t *Transaction) time.Time { return t.CreatedAt })},
 	defSort: "-created_at",
@@ -445,7 +379,7 @@ func listTransactions(st *Store, w http.ResponseWriter, rc *reqCtx, _ string) {
 			return strings.Contains(strings.ToLower(c.Name), q) || strings.Contains(strings.ToLower(c.Email), q)
 		}
 	}
-	transactionsList.serve(w, rc, items,
+	transactionsList.servePtrs(w, rc, items,
 		eqFilter(rc, "site_id", func(t *Transaction) string { return t.SiteID }),
 		dateFilter(rc, "start_date", true),
 		dateFilter(rc, "end_date", false),
@@ -464,7 +398,7 @@ func showTransaction(st *Store, w http.ResponseWriter, rc *reqCtx, id string) {
 
 // ---- contact notes ----
 
-var notesList = ptrList[Note]{
+var notesList = list[Note]{
 	path: "/v1/contact_notes", typ: "contact_notes",
 	sorts: map[string]func(a, b *Note) int{
 		"created_at": byTime(func(n *Note) time.Time { return n.CreatedAt }),
@@ -499,7 +433,7 @@ func listNotes(st *Store, w http.ResponseWriter, rc *reqCtx, _ string) {
 	if id := strings.TrimSpace(rc.q.Get("filter[contact_id]")); id != "" {
 		items = st.hist.notesOf[id]
 	}
-	notesList.serve(w, rc, items, eqFilter(rc, "site_id", func(n *Note) string { return n.SiteID }))
+	notesList.servePtrs(w, rc, items, eqFilter(rc, "site_id", func(n *Note) string { return n.SiteID }))
 }
 
 // ---- writes ----
