@@ -27,14 +27,7 @@ import (
 //
 //	go test ./graph -run '^$' -bench RelationsAtLatency -benchtime 20x
 func BenchmarkRelationsAtLatency(b *testing.B) {
-	latency := 50 * time.Millisecond
-	if v := os.Getenv("SANDBOX_LATENCY"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			b.Fatalf("SANDBOX_LATENCY: %v", err)
-		}
-		latency = d
-	}
+	latency := sandboxLatency(b)
 	up := kajabitest.NewSandbox(b, sandbox.Options{Customers: 1000, Latency: latency})
 	// The process-wide rate limit (100 calls/s by default) would pace 46 calls a query after
 	// the first burst; this measures the shape of one query, so it is off.
@@ -66,6 +59,20 @@ func BenchmarkRelationsAtLatency(b *testing.B) {
 	b.ReportMetric(float64(query.Microseconds())/float64(b.N)/1000, "query-ms")
 	b.ReportMetric(float64(query)/float64(roundTrip), "roundtrips/query")
 	b.ReportMetric(calls, "upstream-calls/query")
+}
+
+// sandboxLatency is SANDBOX_LATENCY, what the latency benchmarks add to every sandbox
+// call; 50ms unless set.
+func sandboxLatency(b *testing.B) time.Duration {
+	v := os.Getenv("SANDBOX_LATENCY")
+	if v == "" {
+		return 50 * time.Millisecond
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		b.Fatalf("SANDBOX_LATENCY: %v", err)
+	}
+	return d
 }
 
 type benchServer struct{ url string }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,14 +24,7 @@ import (
 //
 //	go test ./graph -run '^$' -bench DeferAtLatency -benchtime 20x
 func BenchmarkDeferAtLatency(b *testing.B) {
-	latency := 50 * time.Millisecond
-	if v := os.Getenv("SANDBOX_LATENCY"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			b.Fatalf("SANDBOX_LATENCY: %v", err)
-		}
-		latency = d
-	}
+	latency := sandboxLatency(b)
 	const (
 		fields    = `id name email createdAt`
 		relations = `contact { id email phoneNumber } site { id title } products { id title } offers { id title }`
