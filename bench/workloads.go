@@ -21,6 +21,8 @@ var workloads = []workload{
 const (
 	peerFacade   = "facade"
 	peerUnlimit  = "facade, no client rate limit"
+	peerProxy    = "Go proxy"
+	peerTLS      = "facade, no limit, HTTPS + HTTP/2"
 	peerMesh     = "GraphQL Mesh"
 	peerREST     = "raw REST"
 	peerRESTFull = "raw REST, all attributes"
@@ -84,7 +86,8 @@ type peerCase struct {
 
 // cases lists, for a workload, what each peer runs. meshURL is empty when Mesh is not
 // available (then skip says why).
-func cases(w workload, facadeURL, unlimitedURL, meshURL, meshSkip, sandboxURL, token string) []peerCase {
+func (e *env) cases(w workload) []peerCase {
+	facadeURL, unlimitedURL, meshURL, meshSkip, sandboxURL, token := e.facadeURL, e.unlimitedURL, e.meshURL, e.meshSkip, e.sandboxURL, e.token
 	gql := func(url, query string) target {
 		t := target{method: http.MethodPost, graphql: true,
 			header: http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}}
@@ -112,6 +115,20 @@ func cases(w workload, facadeURL, unlimitedURL, meshURL, meshSkip, sandboxURL, t
 			peer: peerUnlimit, target: gql(unlimitedURL, facadeQueries[w.ID]),
 			check: expectRows(20, w.ID == "b", "data", "customers", "nodes"),
 			note:  "the same binary with KAJABI_MAX_RPS=0 KAJABI_MAX_INFLIGHT=0 (the client's process-wide limits off), to measure our own cost rather than the limiter's pacing",
+		})
+	}
+	if e.tlsURL != "" && w.ID == "b" {
+		out = append(out, peerCase{
+			peer: peerTLS, target: gql(e.tlsURL, facadeQueries[w.ID]),
+			check: expectRows(20, true, "data", "customers", "nodes"),
+			note:  "the limits-off build against a second sandbox that serves HTTPS with HTTP/2 on a self-signed certificate (sandboxd -tls), trusted through KAJABI_CA_FILE, as real Kajabi is reached",
+		})
+	}
+	if e.proxyURL != "" && (w.ID == "a" || w.ID == "c") {
+		out = append(out, peerCase{
+			peer: peerProxy, target: gql(e.proxyURL+"/"+w.ID, ""),
+			check: expectRows(20, false, "data", "customers", "nodes"),
+			note:  "bench/goproxy, the floor for a facade: net/http in, the one Kajabi call with fields[customers], encoding/json decode, the 8 fields written back in the facade's shape; no GraphQL",
 		})
 	}
 	mc := peerCase{peer: peerMesh, skip: meshSkip}
