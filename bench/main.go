@@ -147,6 +147,7 @@ type env struct {
 	tlsFacade     *proc
 	tlsURL        string
 	harness       *http.Client
+	customers     int
 	meshSkip      string
 	meshVersion   string
 }
@@ -160,7 +161,7 @@ func run(ctx context.Context, o options) error {
 	if o.out == "" {
 		o.out = filepath.Join(root, "bench", "results")
 	}
-	e := &env{root: root, runDir: filepath.Join(root, "bench", ".run")}
+	e := &env{root: root, runDir: filepath.Join(root, "bench", ".run"), customers: o.customers}
 	if err := os.MkdirAll(e.runDir, 0o755); err != nil {
 		return err
 	}
