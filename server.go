@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -48,6 +49,8 @@ type config struct {
 	KajabiSiteID       string
 	KajabiTimeout      time.Duration
 	KajabiMaxInflight  int
+	KajabiCAFile       string
+	kajabiRoots        *x509.CertPool // read from KajabiCAFile at load
 	KajabiMaxRPS       float64
 	KajabiBurst        int
 	KajabiRetries      int
@@ -128,6 +131,7 @@ func (c *config) settings() []setting {
 		{"KAJABI_SITE_ID", "kajabi-site-id", "", "default siteId for customer queries (Kajabi requires one when the account has several sites)", str(&c.KajabiSiteID)},
 		{"KAJABI_TIMEOUT", "kajabi-timeout", "15s", "timeout of one Kajabi call", duration(&c.KajabiTimeout)},
 		{"KAJABI_MAX_INFLIGHT", "kajabi-max-inflight", strconv.Itoa(kd.Concurrency), "Kajabi calls in flight, process-wide; 0 is unlimited", integer(&c.KajabiMaxInflight)},
+		{"KAJABI_CA_FILE", "kajabi-ca-file", "", "PEM certificates to verify Kajabi's host with instead of the system's (a test Kajabi's self-signed certificate, a TLS-inspecting proxy's CA)", str(&c.KajabiCAFile)},
 		{"KAJABI_MAX_RPS", "kajabi-max-rps", fmt.Sprint(kd.Rate), "Kajabi calls a second: the process's, or with REDIS_URL the account's across the fleet; 0 is unlimited", float(&c.KajabiMaxRPS)},
 		{"KAJABI_BURST", "kajabi-burst", "KAJABI_MAX_RPS", "calls that may start at once after a quiet spell; keep KAJABI_MAX_RPS + KAJABI_BURST within Kajabi's calls a second", derived{integer(&c.KajabiBurst)}},
 		{"KAJABI_RETRIES", "kajabi-retries", strconv.Itoa(kajabi.DefaultRetryPolicy.MaxAttempts), "attempts per Kajabi read on 429, 502-504 and connection errors; 1 turns retries off", integer(&c.KajabiRetries)},
@@ -335,6 +339,13 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.Admission.Inflight < 0 || c.Admission.Queued < 0 || c.Admission.QueueTimeout < 0 {
 		return c, errors.New("MAX_INFLIGHT_REQUESTS, MAX_QUEUED_REQUESTS and QUEUE_TIMEOUT cannot be negative")
+	}
+	if c.KajabiCAFile != "" {
+		roots, err := kajabi.LoadCAFile(c.KajabiCAFile)
+		if err != nil {
+			return c, fmt.Errorf("KAJABI_CA_FILE: %w", err)
+		}
+		c.kajabiRoots = roots
 	}
 	if c.FleetSize < 1 {
 		return c, errors.New("FLEET_SIZE must be at least 1")
@@ -636,7 +647,9 @@ func (c config) kajabiOptions(tel *telemetry.T, shared *fleet.Store) []kajabi.Op
 		burst = max(1, int(c.KajabiMaxRPS))
 	}
 	opts := []kajabi.Option{
-		kajabi.WithHTTPClient(tel.HTTPClient(kajabi.NewHTTPClient(c.KajabiTimeout))),
+		kajabi.WithHTTPClient(tel.HTTPClient(kajabi.HTTPOptions{
+			Timeout: c.KajabiTimeout, RootCAs: c.kajabiRoots, IdleConnsPerHost: c.idleConnsPerHost(),
+		}.Client())),
 		kajabi.WithObserver(tel.KajabiObserver()),
 		kajabi.WithLimits(kajabi.Limits{Concurrency: c.KajabiMaxInflight, Rate: c.KajabiMaxRPS, Burst: burst}),
 		kajabi.WithRetry(kajabi.RetryPolicy{MaxAttempts: c.KajabiRetries}),
@@ -649,6 +662,17 @@ func (c config) kajabiOptions(tel *telemetry.T, shared *fleet.Store) []kajabi.Op
 		opts = append(opts, kajabi.WithPacer(shared.Pacer(c.KajabiMaxRPS, burst, local)))
 	}
 	return opts
+}
+
+// idleConnsPerHost keeps an idle connection for every Kajabi call that may be in flight, so
+// that over HTTP/1.1 a busy spell reuses connections rather than opening and closing one per
+// call past the pool. With no in-flight limit the pool is large: 1,024, the calls of about 50
+// concurrent relation-heavy requests.
+func (c config) idleConnsPerHost() int {
+	if c.KajabiMaxInflight > 0 {
+		return c.KajabiMaxInflight
+	}
+	return 1024
 }
 
 // serveLoopback serves h on an ephemeral loopback port, so the client reaches the sandbox

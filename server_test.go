@@ -232,6 +232,11 @@ func TestLoadConfig(t *testing.T) {
 		{"base URL without credentials", map[string]string{"KAJABI_BASE_URL": "http://127.0.0.1:1"}, nil, "no credentials", nil},
 		{"malformed duration", map[string]string{"SANDBOX_LATENCY": "fast"}, nil, "SANDBOX_LATENCY", nil},
 		{"fault rate out of range", map[string]string{"SANDBOX_FAULT_RATE": "2"}, nil, "SANDBOX_FAULT_RATE", nil},
+		{"CA file that is not there", map[string]string{"KAJABI_CA_FILE": "/nonexistent/ca.pem"}, nil, "KAJABI_CA_FILE", nil},
+		{"no CA file: the system's roots", nil, nil, "",
+			func(c config) bool { return c.kajabiRoots == nil }},
+		{"idle pool follows the in-flight limit", map[string]string{"KAJABI_MAX_INFLIGHT": "200"}, nil, "",
+			func(c config) bool { return c.idleConnsPerHost() == 200 }},
 	})
 }
 

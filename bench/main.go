@@ -16,6 +16,8 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -51,6 +53,9 @@ type options struct {
 	facadeEnv   []string
 	unlimited   bool
 	overload    time.Duration
+	proxy       bool
+	https       bool
+	facadeBin   string
 }
 
 // listFlag collects a repeatable flag.
@@ -79,6 +84,9 @@ func main() {
 	flag.Var(&facadeEnv, "facade-env", "KEY=VALUE added to the facade's environment (repeatable)")
 	flag.DurationVar(&o.overload, "overload", 30*time.Second, "length of the overload run: c=100 of the heaviest allowed query plus a second caller's light query (0 skips it)")
 	flag.BoolVar(&o.unlimited, "unlimited", true, "also run the facade built without the Kajabi client's rate limit")
+	flag.BoolVar(&o.proxy, "proxy", true, "run the Go proxy peer (bench/goproxy) on workloads a and c")
+	flag.BoolVar(&o.https, "https", true, "also run workload b against an HTTPS + HTTP/2 sandbox (the limits-off build, KAJABI_CA_FILE)")
+	flag.StringVar(&o.facadeBin, "facade-bin", "", "a facade binary to measure instead of building this checkout's (e.g. main's, for a before/after)")
 	rerender := flag.String("rerender", "", "only rewrite results.md and chart.svg from this results.json")
 	flag.Parse()
 	o.facadeEnv = facadeEnv
@@ -137,9 +145,18 @@ type env struct {
 	unlimitedURL string
 	mesh         *proc
 	meshURL      string
-	meshSkip     string
-	meshVersion  string
-	facadeBin    string
+	proxy        *proc
+	proxyURL     string
+	// The HTTPS sandbox and the limits-off facade that reaches it over HTTP/2.
+	tlsSandbox    *proc
+	tlsSandboxURL string
+	tlsFacade     *proc
+	tlsURL        string
+	harness       *http.Client
+	customers     int
+	meshSkip      string
+	meshVersion   string
+	facadeBin     string
 }
 
 func run(ctx context.Context, o options) error {
@@ -151,7 +168,7 @@ func run(ctx context.Context, o options) error {
 	if o.out == "" {
 		o.out = filepath.Join(root, "bench", "results")
 	}
-	e := &env{root: root, runDir: filepath.Join(root, "bench", ".run")}
+	e := &env{root: root, runDir: filepath.Join(root, "bench", ".run"), customers: o.customers}
 	if err := os.MkdirAll(e.runDir, 0o755); err != nil {
 		return err
 	}
@@ -177,7 +194,7 @@ func run(ctx context.Context, o options) error {
 			if !o.workloads[w.ID] {
 				continue
 			}
-			peers := cases(w, e.facadeURL, e.unlimitedURL, e.meshURL, e.meshSkip, e.sandboxURL, e.token)
+			peers := e.cases(w)
 			rows := make([][]row, len(peers)*len(o.conc)) // [peer][concurrency] -> rounds
 			// Round by round, every peer in turn: a slow spell of the shared machine lands on
 			// one round of each peer rather than on all of one peer's.
@@ -202,7 +219,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		b := workloads[1]
-		for _, pc := range cases(b, e.facadeURL, e.unlimitedURL, e.meshURL, e.meshSkip, e.sandboxURL, e.token) {
+		for _, pc := range e.cases(b) {
 			if pc.peer == peerFacade || pc.peer == peerUnlimit || (pc.peer == peerMesh && o.soakMesh && pc.skip == "") {
 				rep.Soaks = append(rep.Soaks, e.soak(ctx, o, pc))
 			}
@@ -256,11 +273,19 @@ func moduleRoot() (string, error) {
 }
 
 func (e *env) startSandboxAndFacade(o options) error {
-	logf("building the facade and sandboxd")
+	logf("building the facade, sandboxd and goproxy")
+	var err error
 	facadeBin := filepath.Join(e.runDir, "facade")
-	e.facadeBin = facadeBin
 	sandboxBin := filepath.Join(e.runDir, "sandboxd")
-	for _, b := range [][]string{{facadeBin, "."}, {sandboxBin, "./bench/sandboxd"}} {
+	proxyBin := filepath.Join(e.runDir, "goproxy")
+	builds := [][]string{{sandboxBin, "./bench/sandboxd"}, {proxyBin, "./bench/goproxy"}}
+	if o.facadeBin == "" {
+		builds = append(builds, []string{facadeBin, "."})
+	} else if facadeBin, err = filepath.Abs(o.facadeBin); err != nil {
+		return err
+	}
+	e.facadeBin = facadeBin
+	for _, b := range builds {
 		args := []string{"build", "-o", b[0]}
 		cmd := exec.Command("go", append(args, b[1])...)
 		cmd.Dir, cmd.Stdout, cmd.Stderr = e.root, os.Stderr, os.Stderr
@@ -294,11 +319,45 @@ func (e *env) startSandboxAndFacade(o options) error {
 			return err
 		}
 	}
+	if o.proxy {
+		pp, err := start("goproxy", filepath.Join(e.runDir, "goproxy.log"), e.root, nil, proxyBin,
+			"-listen", "127.0.0.1:0", "-kajabi", e.sandboxURL, "-token", e.token)
+		if err != nil {
+			return err
+		}
+		e.proxy = pp
+		if e.proxyURL, err = firstLine(pp, filepath.Join(e.runDir, "goproxy.log"), "goproxy: ", 30*time.Second); err != nil {
+			return err
+		}
+		logf("Go proxy at %s (pid %d)", e.proxyURL, pp.pid())
+	}
+	if o.https {
+		// A second sandbox, over HTTPS, so its connection counter is the HTTPS peer's alone.
+		log := filepath.Join(e.runDir, "sandboxd-tls.log")
+		caFile := filepath.Join(e.runDir, "sandboxd-ca.pem")
+		tp, err := start("sandboxd-tls", log, e.root, nil, sandboxBin, "-listen", "127.0.0.1:0", "-tls", "-tls-ca-file", caFile,
+			"-customers", strconv.Itoa(o.customers))
+		if err != nil {
+			return err
+		}
+		e.tlsSandbox = tp
+		if e.tlsSandboxURL, err = firstLine(tp, log, "sandboxd: ", 30*time.Second); err != nil {
+			return err
+		}
+		if e.tlsFacade, e.tlsURL, err = e.startFacadeAt(o, "facade-https", facadeBin, e.tlsSandboxURL,
+			"KAJABI_MAX_RPS=0", "KAJABI_MAX_INFLIGHT=0", "KAJABI_CA_FILE="+caFile); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // startFacade runs a facade binary against the sandbox, with the sandbox's credentials.
 func (e *env) startFacade(o options, name, bin string, extraEnv ...string) (*proc, string, error) {
+	return e.startFacadeAt(o, name, bin, e.sandboxURL, extraEnv...)
+}
+
+func (e *env) startFacadeAt(o options, name, bin, sandboxURL string, extraEnv ...string) (*proc, string, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, "", err
@@ -306,7 +365,7 @@ func (e *env) startFacade(o options, name, bin string, extraEnv ...string) (*pro
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	p, err := start(name, filepath.Join(e.runDir, name+".log"), e.root, append([]string{
 		"LISTEN_ADDR=" + addr,
-		"KAJABI_BASE_URL=" + e.sandboxURL,
+		"KAJABI_BASE_URL=" + sandboxURL,
 		"KAJABI_CLIENT_ID=sandbox-client-id",
 		"KAJABI_CLIENT_SECRET=sandbox-client-secret",
 		"KAJABI_ACCESS_TOKEN=",
@@ -437,31 +496,59 @@ func copyFile(from, to string) error {
 }
 
 func (e *env) setLatency(d time.Duration) error {
-	resp, err := http.Post(e.sandboxURL+"/_latency?d="+d.String(), "", nil)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("set sandbox latency: status %d", resp.StatusCode)
+	for _, base := range []string{e.sandboxURL, e.tlsSandboxURL} {
+		if base == "" {
+			continue
+		}
+		resp, err := e.harnessClient().Post(base+"/_latency?d="+d.String(), "", nil)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			return fmt.Errorf("set sandbox latency: status %d", resp.StatusCode)
+		}
 	}
 	logf("sandbox latency %s", d)
 	return nil
 }
 
+// harnessClient reaches both sandboxes, the HTTPS one by its own certificate, on
+// connections it keeps.
+func (e *env) harnessClient() *http.Client {
+	if e.harness != nil {
+		return e.harness
+	}
+	e.harness = http.DefaultClient
+	if pem, err := os.ReadFile(filepath.Join(e.runDir, "sandboxd-ca.pem")); err == nil && e.tlsSandboxURL != "" {
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		e.harness = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	}
+	return e.harness
+}
+
 type sandboxStats struct {
 	Calls int64 `json:"calls"`
 	Bytes int64 `json:"bytes"`
+	Conns int64 `json:"conns"`
 }
 
-func (e *env) stats() sandboxStats {
+// stats reads the counters of the sandbox a peer calls.
+func (e *env) stats(peer string) sandboxStats {
 	var s sandboxStats
-	resp, err := http.Get(e.sandboxURL + "/_stats")
+	base := e.sandboxURL
+	if peer == peerTLS {
+		base = e.tlsSandboxURL
+	}
+	resp, err := e.harnessClient().Get(base + "/_stats")
 	if err != nil {
 		return s
 	}
 	defer resp.Body.Close()
 	_ = json.NewDecoder(resp.Body).Decode(&s)
+	// Read to the end, so the connection is reused and the counters stay the peer's alone.
+	_, _ = io.Copy(io.Discard, resp.Body)
 	return s
 }
 
@@ -474,6 +561,10 @@ func (e *env) peerProc(peer string) *proc {
 		return e.unlimited
 	case peerMesh:
 		return e.mesh
+	case peerProxy:
+		return e.proxy
+	case peerTLS:
+		return e.tlsFacade
 	}
 	return nil
 }
@@ -508,21 +599,27 @@ func (e *env) measure(ctx context.Context, o options, w workload, lat time.Durat
 	if p != nil {
 		resetPeakRSS(p.pid())
 	}
-	before := e.stats()
+	before, cpuBefore := e.stats(pc.peer), treeCPU(p)
 	res := runLoad(ctx, client, pc.target, conc, o.maxRequests, o.duration)
-	after := e.stats()
+	after, cpuAfter := e.stats(pc.peer), treeCPU(p)
 	r.Requests, r.Errors, r.FirstError = res.Requests, res.Errors, res.FirstErr
 	r.RPS = res.RPS
 	r.P50MS, r.P99MS = ms(res.P50), ms(res.P99)
 	if res.Requests > 0 {
 		r.CallsPerReq = float64(after.Calls-before.Calls) / float64(res.Requests)
 		r.UpstreamKBPerReq = float64(after.Bytes-before.Bytes) / 1024 / float64(res.Requests)
+		if p != nil {
+			r.CPUMSPerReq = (cpuAfter - cpuBefore).Seconds() * 1000 / float64(res.Requests)
+		}
+	}
+	if calls := after.Calls - before.Calls; calls > 0 {
+		r.ConnsPer1000Calls = 1000 * float64(after.Conns-before.Conns) / float64(calls)
 	}
 	if p != nil {
 		r.PeakRSSMB = float64(treeKB(p.pid(), "VmHWM")) / 1024
 	}
-	logf("%s lat=%dms %-26s c=%-2d round %d %8.0f req/s p50 %7.2fms p99 %7.2fms calls/req %5.2f rss %5.1fMB errors %d",
-		w.ID, r.LatencyMS, pc.peer, conc, round+1, r.RPS, r.P50MS, r.P99MS, r.CallsPerReq, r.PeakRSSMB, r.Errors)
+	logf("%s lat=%dms %-32s c=%-2d round %d %8.0f req/s p50 %7.2fms p99 %7.2fms calls/req %5.2f cpu %.3fms/req conns/1k %.1f rss %5.1fMB errors %d",
+		w.ID, r.LatencyMS, pc.peer, conc, round+1, r.RPS, r.P50MS, r.P99MS, r.CallsPerReq, r.CPUMSPerReq, r.ConnsPer1000Calls, r.PeakRSSMB, r.Errors)
 	if r.FirstError != "" {
 		logf("  first error: %s", r.FirstError)
 	}

@@ -227,3 +227,30 @@ func resetPeakRSS(pid int) {
 		_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p), []byte("5"), 0)
 	}
 }
+
+// clockTick is the unit of utime and stime in /proc/PID/stat: USER_HZ, 100 on Linux.
+const clockTick = 10 * time.Millisecond
+
+// treeCPU is the user+system CPU the process tree of p has used so far (nil: none).
+func treeCPU(p *proc) time.Duration {
+	if p == nil {
+		return 0
+	}
+	var ticks int64
+	for _, pid := range processTree(p.pid()) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command's closing paren start at field 3 (state); utime and
+		// stime are fields 14 and 15.
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + s
+	}
+	return time.Duration(ticks) * clockTick
+}

@@ -21,18 +21,30 @@ var workloads = []workload{
 const (
 	peerFacade   = "facade"
 	peerUnlimit  = "facade, no client rate limit"
+	peerProxy    = "Go proxy"
+	peerTLS      = "facade, no limit, HTTPS + HTTP/2"
 	peerMesh     = "GraphQL Mesh"
 	peerREST     = "raw REST"
 	peerRESTFull = "raw REST, all attributes"
 )
 
-// pages is how many different pages the requests of a row cycle through (the filtered
-// list of (c) has 84 pages of 20 on the default data set).
-const pages = 50
+// pagesOf is how many different pages the requests of a row cycle through: as many as the
+// listed site has, up to 250. Every workload lists site 101 (Kajabi requires a site on a
+// multi-site account), which holds 3,373 of the default 5,000 customers (168 pages of 20),
+// 1,177 of them subscribed with net revenue over 100 (58 pages) for the filtered list of (c);
+// smaller data sets scale down. Far more pages than requests in flight: with 50 pages at
+// c=50, a slow request was still running when the next one for its page started, and the
+// facade's single-flight answered about 10% of requests without a call.
+func pagesOf(w string, customers int) int {
+	if w == "c" {
+		return max(1, min(58, customers*58/5000))
+	}
+	return max(1, min(250, customers*168/5000))
+}
 
 // pageOf is the page the n-th request of a row asks for: consecutive requests, which run
 // concurrently, ask for different pages.
-func pageOf(n int) int { return 1 + (n*17)%pages }
+func pageOf(n, pages int) int { return 1 + n%pages }
 
 // The eight scalar fields every workload selects (id included).
 const facadeScalars = `id name email avatar netRevenue signInCount createdAt updatedAt`
@@ -86,12 +98,14 @@ type peerCase struct {
 
 // cases lists, for a workload, what each peer runs. meshURL is empty when Mesh is not
 // available (then skip says why).
-func cases(w workload, facadeURL, unlimitedURL, meshURL, meshSkip, sandboxURL, token string) []peerCase {
+func (e *env) cases(w workload) []peerCase {
+	facadeURL, unlimitedURL, meshURL, meshSkip, sandboxURL, token := e.facadeURL, e.unlimitedURL, e.meshURL, e.meshSkip, e.sandboxURL, e.token
+	pages := pagesOf(w.ID, e.customers)
 	gql := func(url, query string) target {
 		t := target{method: http.MethodPost, graphql: true,
 			header: http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}}
 		for n := range pages {
-			body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]int{"page": pageOf(n)}})
+			body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]int{"page": pageOf(n, pages)}})
 			t.variants = append(t.variants, variant{url: url, body: body})
 		}
 		return t
@@ -100,7 +114,7 @@ func cases(w workload, facadeURL, unlimitedURL, meshURL, meshSkip, sandboxURL, t
 		t := target{method: http.MethodGet,
 			header: http.Header{"Authorization": {"Bearer " + token}, "Accept": {"application/vnd.api+json"}}}
 		for n := range pages {
-			t.variants = append(t.variants, variant{url: sandboxURL + "/v1/customers?filter[site_id]=101&" + fmt.Sprintf(query, pageOf(n))})
+			t.variants = append(t.variants, variant{url: sandboxURL + "/v1/customers?filter[site_id]=101&" + fmt.Sprintf(query, pageOf(n, pages))})
 		}
 		return t
 	}
@@ -114,6 +128,20 @@ func cases(w workload, facadeURL, unlimitedURL, meshURL, meshSkip, sandboxURL, t
 			peer: peerUnlimit, target: gql(unlimitedURL, facadeQueries[w.ID]),
 			check: expectRows(20, w.ID == "b", "data", "customers", "nodes"),
 			note:  "the same binary with KAJABI_MAX_RPS=0 KAJABI_MAX_INFLIGHT=0 (the client's process-wide limits off), to measure our own cost rather than the limiter's pacing",
+		})
+	}
+	if e.tlsURL != "" && w.ID == "b" {
+		out = append(out, peerCase{
+			peer: peerTLS, target: gql(e.tlsURL, facadeQueries[w.ID]),
+			check: expectRows(20, true, "data", "customers", "nodes"),
+			note:  "the limits-off build against a second sandbox that serves HTTPS with HTTP/2 on a self-signed certificate (sandboxd -tls), trusted through KAJABI_CA_FILE, as real Kajabi is reached",
+		})
+	}
+	if e.proxyURL != "" && (w.ID == "a" || w.ID == "c") {
+		out = append(out, peerCase{
+			peer: peerProxy, target: gql(e.proxyURL+"/"+w.ID, ""),
+			check: expectRows(20, false, "data", "customers", "nodes"),
+			note:  "bench/goproxy, the floor for a facade: net/http in, the one Kajabi call with fields[customers], encoding/json decode, the 8 fields written back in the facade's shape; no GraphQL",
 		})
 	}
 	mc := peerCase{peer: peerMesh, skip: meshSkip}

@@ -12,11 +12,14 @@ package kajabi
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -192,18 +195,63 @@ func (c *Client) attachServices() {
 // NewHTTPClient returns an http.Client tuned for many small concurrent calls to one host:
 // keep-alive with a large idle pool, bounded dial/TLS/header waits, and an overall timeout.
 func NewHTTPClient(timeout time.Duration) *http.Client {
+	return HTTPOptions{Timeout: timeout}.Client()
+}
+
+// DefaultIdleConnsPerHost is the idle pool kept to Kajabi's host when HTTPOptions leaves it
+// unset.
+const DefaultIdleConnsPerHost = 128
+
+// HTTPOptions shape the http.Client the Kajabi client talks through.
+type HTTPOptions struct {
+	Timeout time.Duration
+	// RootCAs, when set, are the certificates Kajabi's host is verified against instead of
+	// the system's (see LoadCAFile).
+	RootCAs *x509.CertPool
+	// IdleConnsPerHost is the idle pool kept to Kajabi's host; 0 is DefaultIdleConnsPerHost.
+	// Over HTTP/1.1 every call in flight past it opens a connection of its own and closes it
+	// after, so size it to the calls that may be in flight at once.
+	IdleConnsPerHost int
+}
+
+// Client builds the http.Client. It negotiates HTTP/2 over TLS whatever the TLS settings:
+// calls to one host then share a connection, where HTTP/1.1 opens one (and pays a TLS
+// handshake) per call in flight.
+func (o HTTPOptions) Client() *http.Client {
+	idle := o.IdleConnsPerHost
+	if idle <= 0 {
+		idle = DefaultIdleConnsPerHost
+	}
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   128,
+		ForceAttemptHTTP2:     true, // a custom TLSClientConfig turns HTTP/2 off without it
+		MaxIdleConns:          max(256, idle),
+		MaxIdleConnsPerHost:   idle,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   5 * time.Second,
-		ResponseHeaderTimeout: timeout,
+		ResponseHeaderTimeout: o.Timeout,
 		ExpectContinueTimeout: time.Second,
 	}
-	return &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: refuseRedirect}
+	if o.RootCAs != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: tr, Timeout: o.Timeout, CheckRedirect: refuseRedirect}
+}
+
+// LoadCAFile reads PEM certificates to trust for Kajabi's host, such as a test server's
+// self-signed one or a corporate proxy's CA. They replace the system's roots: a file names
+// exactly whom the client trusts.
+func LoadCAFile(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read CA file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("CA file %s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 // refuseRedirect stops an http.Client at the first redirect: the call's bearer token (or
