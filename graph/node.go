@@ -63,5 +63,9 @@ func parseNodeID(global string) (typename, id string, ok bool) {
 		return "", "", false
 	}
 	typename, id, ok = strings.Cut(string(raw), ":")
-	return typename, id, ok && kajabi.ValidID(id)
+	// Only ids this service could have issued: nodeID's own encoding of the type and a
+	// Kajabi id as Kajabi writes it. The decoder skips newlines, and "0104999" is not the
+	// id of 104999's nodeId, though Kajabi might read it as that.
+	canonical := ok && kajabi.ValidID(id) && (id == "0" || id[0] != '0') && nodeID(typename, id) == global
+	return typename, id, canonical
 }

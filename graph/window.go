@@ -37,6 +37,12 @@ func newWindow(page *model.PageInput, first *int, after *string, last *int, befo
 	if after != nil && before != nil {
 		return window{}, badInput("before", "cannot be combined with after; page forward (first/after) or backward (last/before)")
 	}
+	if last != nil && after != nil {
+		return window{}, badInput("last", "cannot be combined with after; page forward (first/after) or backward (last/before)")
+	}
+	if first != nil && before != nil {
+		return window{}, badInput("first", "cannot be combined with before; page forward (first/after) or backward (last/before)")
+	}
 	if page != nil {
 		number, size := 1, defaultPageSize
 		if page.Number != nil {

@@ -68,6 +68,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = opts.Timeout, opts.Timeout, opts.Timeout
 	ro.MaxRetries = -1 // a failed call falls back at once; the probe brings Redis back
 	ro.ContextTimeoutEnabled = true
+	// go-redis prints pool errors as plain text on stderr, once a second while Redis is
+	// away; the Store reports each switch of state itself, in the service's log format.
+	// The library's logger is global: the first Store's logger takes it, once.
+	setRedisLogger.Do(func() { redis.SetLogger(debugLogger{opts.Logger}) })
 	s := &Store{rdb: redis.NewClient(ro), opts: opts, since: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 	pctx, cancel := context.WithTimeout(ctx, opts.Timeout*5)
 	err = s.rdb.Ping(pctx).Err()
@@ -86,6 +90,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 }
 
 func redactedAddr(ro *redis.Options) string { return ro.Addr }
+
+var setRedisLogger sync.Once
+
+// debugLogger hands go-redis's own messages to the service's logger at debug level.
+type debugLogger struct{ l zerolog.Logger }
+
+func (d debugLogger) Printf(_ context.Context, format string, v ...any) {
+	d.l.Debug().Msgf("redis: "+format, v...)
+}
 
 // Shared reports whether calls go to Redis now.
 func (s *Store) Shared() bool { return s.shared.Load() }

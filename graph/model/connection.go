@@ -69,6 +69,10 @@ type Cursor struct {
 
 const cursorPrefix = "kc1:"
 
+// maxCursorOffset bounds a cursor's row: ten million rows, past any Kajabi list a page
+// number can reach, and far from overflow when windows add to it.
+const maxCursorOffset = 10_000_000
+
 // ErrInvalidCursor means a cursor was not made by this service.
 var ErrInvalidCursor = errors.New("not a cursor this service issued")
 
@@ -92,7 +96,8 @@ func ParseCursor(s string) (Cursor, error) {
 	}
 	off, scope, ok := strings.Cut(rest, ":")
 	n, err := strconv.Atoi(off)
-	if !ok || err != nil || n < 0 || len(scope) != 16 {
+	// Only the form String writes: no sign, no leading zeros, a bounded row.
+	if !ok || err != nil || n < 0 || n > maxCursorOffset || strconv.Itoa(n) != off || len(scope) != 16 {
 		return Cursor{}, ErrInvalidCursor
 	}
 	return Cursor{Offset: n, Scope: Scope(scope)}, nil
