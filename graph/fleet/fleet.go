@@ -70,8 +70,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	ro.ContextTimeoutEnabled = true
 	// go-redis prints pool errors as plain text on stderr, once a second while Redis is
 	// away; the Store reports each switch of state itself, in the service's log format.
-	// The library's logger is global: the first Store's logger takes it, once.
-	setRedisLogger.Do(func() { redis.SetLogger(debugLogger{opts.Logger}) })
+	// The library's logger is global, so it cannot be one Store's: it is silenced.
+	redis.SetLogger(silent{})
 	s := &Store{rdb: redis.NewClient(ro), opts: opts, since: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 	pctx, cancel := context.WithTimeout(ctx, opts.Timeout*5)
 	err = s.rdb.Ping(pctx).Err()
@@ -91,14 +91,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 
 func redactedAddr(ro *redis.Options) string { return ro.Addr }
 
-var setRedisLogger sync.Once
+// silent drops go-redis's own messages.
+type silent struct{}
 
-// debugLogger hands go-redis's own messages to the service's logger at debug level.
-type debugLogger struct{ l zerolog.Logger }
-
-func (d debugLogger) Printf(_ context.Context, format string, v ...any) {
-	d.l.Debug().Msgf("redis: "+format, v...)
-}
+func (silent) Printf(context.Context, string, ...any) {}
 
 // Shared reports whether calls go to Redis now.
 func (s *Store) Shared() bool { return s.shared.Load() }
