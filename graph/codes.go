@@ -31,7 +31,10 @@ const (
 	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND" // minted by gqlgen's APQ extension under this name
 	CodePersistedQueryDisabled = "PERSISTED_QUERY_NOT_SUPPORTED"
 	CodeRequestTimeout         = "REQUEST_TIMEOUT"
-	CodeOverloaded             = "OVERLOADED" // every place to run and to wait is taken: 503 with Retry-After
+	// CodeRequestCancelled: the caller went away before Kajabi answered. No client reads
+	// it; it keeps a hang-up out of UPSTREAM_UNAVAILABLE's logs and metrics.
+	CodeRequestCancelled = "REQUEST_CANCELLED"
+	CodeOverloaded       = "OVERLOADED" // every place to run and to wait is taken: 503 with Retry-After
 
 	// What Kajabi answered, or failed to.
 	CodeNotFound            = "NOT_FOUND"

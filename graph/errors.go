@@ -84,10 +84,11 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		if errors.As(err, &open) && open.RetryAfter > 0 {
 			setExtensions(gqlErr, "retryAfterSeconds", int(open.RetryAfter.Seconds()+0.999))
 		}
+	case errors.As(err, &transportErr) && errors.Is(err, context.Canceled):
+		gqlErr.Message = "the request was cancelled before Kajabi answered"
+		setExtensions(gqlErr, "code", CodeRequestCancelled)
 	case errors.As(err, &transportErr):
-		if errors.Is(err, context.Canceled) {
-			gqlErr.Message = "the request was cancelled before Kajabi answered"
-		} else if transportErr.Timeout() {
+		if transportErr.Timeout() {
 			gqlErr.Message = "Kajabi did not answer in time"
 			setExtensions(gqlErr, "timeout", true)
 		} else {
