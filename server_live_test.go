@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	coderws "github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+)
+
+const liveQuery = `subscription { customerActivity(events: [PURCHASE]) { eventId event siteId ... on PurchaseEvent { purchase { id amountInCents } customer { id } } } }`
+
+func purchaseBody(eventID, customerID string) string {
+	return fmt.Sprintf(`{"id":%q,"event":"purchase","payload":[
+	 {"id":"9001","type":"purchases","attributes":{"amount_in_cents":1000,"payment_type":"single","opt_in":false,"currency":"USD","quantity":1,"created_at":"2025-07-31T16:59:27.580Z","updated_at":"2025-07-31T16:59:27.580Z"},
+	  "relationships":{"customer":{"data":{"id":%q,"type":"customers"}},"offer":{"data":{"id":"1","type":"offers"}},"products":{"data":[]}}},
+	 {"id":%q,"type":"customers","attributes":{"name":"A","email":"a@example.com","net_revenue":"0.0","sign_in_count":0,"created_at":"2025-07-31T16:59:27.552Z","updated_at":"2025-07-31T16:59:27.552Z"},
+	  "relationships":{"site":{"data":{"id":"101","type":"sites"}}}}]}`, eventID, customerID, customerID)
+}
+
+func postWebhook(t *testing.T, url, body string) int {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// firstCustomer is a customer id of the sandbox's site 101.
+func firstCustomer(t *testing.T, base string) string {
+	t.Helper()
+	out := graphqlPost(t, base, `{ customers(filter: {siteId: "101"}, first: 1) { nodes { id } } }`)
+	nodes := out["data"].(map[string]any)["customers"].(map[string]any)["nodes"].([]any)
+	return nodes[0].(map[string]any)["id"].(string)
+}
+
+// deliverUntil posts purchase webhooks with fresh ids until got receives an event, as a
+// subscription is only known to be listening once one arrives. Bounded.
+func deliverUntil(t *testing.T, hook, customer string, got <-chan map[string]any) map[string]any {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		if code := postWebhook(t, hook, purchaseBody(fmt.Sprintf("evt-%d-%d", time.Now().UnixNano(), i), customer)); code != http.StatusAccepted {
+			t.Fatalf("webhook: got %d, want 202", code)
+		}
+		select {
+		case ev := <-got:
+			return ev
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatal("no event reached the subscription")
+	return nil
+}
+
+func TestLiveWebhookToSubscription(t *testing.T) {
+	base, _ := startServer(t, map[string]string{})
+	hook := base + "/webhooks/kajabi/" + sandboxWebhookSecret
+	customer := firstCustomer(t, base)
+
+	check := func(t *testing.T, payload map[string]any) {
+		t.Helper()
+		data, _ := payload["data"].(map[string]any)
+		ev, _ := data["customerActivity"].(map[string]any)
+		if ev == nil {
+			t.Fatalf("got %v, want an event", payload)
+		}
+		if ev["event"] != "PURCHASE" || ev["siteId"] != "101" {
+			t.Errorf("got event %v site %v, want PURCHASE on 101", ev["event"], ev["siteId"])
+		}
+		if c, _ := ev["customer"].(map[string]any); c == nil || c["id"] != customer {
+			t.Errorf("got customer %v, want %s read through the loaders", ev["customer"], customer)
+		}
+	}
+
+	t.Run("sse", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		body, _ := json.Marshal(map[string]string{"query": liveQuery})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("got %d, want 200", resp.StatusCode)
+		}
+		got := make(chan map[string]any, 16)
+		go func() {
+			sc := bufio.NewScanner(resp.Body)
+			for sc.Scan() {
+				if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+					var m map[string]any
+					if json.Unmarshal([]byte(data), &m) == nil {
+						got <- m
+					}
+				}
+			}
+		}()
+		check(t, deliverUntil(t, hook, customer, got))
+	})
+
+	t.Run("graphql-transport-ws", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		c, _, err := coderws.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql", &coderws.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		_ = wsjson.Write(ctx, c, map[string]any{"type": "connection_init"})
+		_ = wsjson.Write(ctx, c, map[string]any{"type": "subscribe", "id": "1", "payload": map[string]any{"query": liveQuery}})
+		got := make(chan map[string]any, 16)
+		go func() {
+			for {
+				var m struct {
+					Type    string         `json:"type"`
+					Payload map[string]any `json:"payload"`
+				}
+				if wsjson.Read(ctx, c, &m) != nil {
+					return
+				}
+				if m.Type == "next" {
+					got <- m.Payload
+				}
+			}
+		}()
+		check(t, deliverUntil(t, hook, customer, got))
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, url, body string
+			want            int
+		}{
+			{"wrong secret", base + "/webhooks/kajabi/" + strings.Repeat("x", 40), purchaseBody("a", customer), http.StatusNotFound},
+			{"not json", hook, "{", http.StatusBadRequest},
+			{"unknown event", hook, `{"id":"1","event":"refund","payload":[]}`, http.StatusBadRequest},
+			{"no purchase", hook, `{"id":"1","event":"purchase","payload":[]}`, http.StatusBadRequest},
+			{"foreign type", hook, `{"id":"1","event":"tag_added","payload":[{"id":"1","type":"purchases"}]}`, http.StatusBadRequest},
+			{"oversized", hook, `{"id":"1","event":"purchase","payload":[],"x":"` + strings.Repeat("a", 300<<10) + `"}`, http.StatusRequestEntityTooLarge},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if got := postWebhook(t, tc.url, tc.body); got != tc.want {
+					t.Errorf("got %d, want %d", got, tc.want)
+				}
+			})
+		}
+	})
+}
