@@ -534,7 +534,13 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		logger.Info().Str("mode", "sandbox").Str("kajabi", sandboxURL).Int("customers", cfg.SandboxCustomers).
 			Str("authMode", cfg.AuthMode).Str("environment", cfg.Environment).
 			Msg("no Kajabi credentials: serving the embedded Kajabi sandbox (also at /sandbox/)")
-		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb))
+		// The sandbox's REST API follows the service's mode: API keys in service mode,
+		// the sandbox's own OAuth tokens in passthrough and open mode.
+		var sandboxAPI http.Handler = http.StripPrefix("/sandbox", sb)
+		if cfg.AuthMode == authService {
+			sandboxAPI = edge.RequireAPIKey(cfg.APIKeys, sandboxAPI)
+		}
+		mux.Handle("/sandbox/", sandboxAPI)
 		client, err = kajabi.NewClient(append(cfg.kajabiOptions(tel, shared), kajabi.WithBaseURL(sandboxURL), cfg.sandboxAuth())...)
 		if err != nil {
 			return err

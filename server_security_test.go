@@ -267,3 +267,41 @@ func bothSites(out map[string]any) int {
 	}
 	return n
 }
+
+// TestSandboxFollowsServiceMode: the embedded sandbox's REST API mounted at /sandbox/ asks
+// for the same API key as /graphql in service mode; in open mode it is the sandbox's own.
+func TestSandboxFollowsServiceMode(t *testing.T) {
+	const key = "sandbox-mode-key-0123456789abcdef"
+	token := func(base string, header map[string]string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+"/sandbox/v1/oauth/token",
+			strings.NewReader("grant_type=client_credentials&client_id=sandbox-client-id&client_secret=sandbox-client-secret"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	service, _ := startServer(t, map[string]string{"SANDBOX_CUSTOMERS": "10", "API_KEYS": key})
+	open, _ := startServer(t, map[string]string{"SANDBOX_CUSTOMERS": "10"})
+	for _, tt := range []struct {
+		name   string
+		base   string
+		header map[string]string
+		want   int
+	}{
+		{"service mode, no key", service, nil, http.StatusUnauthorized},
+		{"service mode, wrong key", service, map[string]string{"X-API-Key": "wrong-key-0123456789abcdef"}, http.StatusUnauthorized},
+		{"service mode, the key", service, map[string]string{"X-API-Key": key}, http.StatusOK},
+		{"open mode", open, nil, http.StatusOK},
+	} {
+		if got := token(tt.base, tt.header); got != tt.want {
+			t.Errorf("%s: token request got %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}

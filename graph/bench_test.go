@@ -71,7 +71,7 @@ func BenchmarkRelationsAtLatency(b *testing.B) {
 type benchServer struct{ url string }
 
 func newBenchServer(b *testing.B, up *kajabitest.Upstream, client *kajabi.Client) *benchServer {
-	srv := newTestServer(b, up, &graph.Resolver{Client: client})
+	srv := newTestServer(b, up, &graph.Resolver{Client: client, DefaultSiteID: "101"})
 	return &benchServer{url: srv.url}
 }
 
@@ -113,7 +113,7 @@ func BenchmarkHandler(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := edge.NewHandler(&graph.Resolver{Client: client}, edge.HandlerOptions{Cache: loader.NewCache(time.Minute, 0)})
+	h := edge.NewHandler(&graph.Resolver{Client: client, DefaultSiteID: "101"}, edge.HandlerOptions{Cache: loader.NewCache(time.Minute, 0)})
 	for _, q := range benchQueries {
 		body, _ := json.Marshal(map[string]string{"query": q.query})
 		b.Run(q.name, func(b *testing.B) {
@@ -162,7 +162,7 @@ func BenchmarkListWithFleet(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := edge.NewHandler(&graph.Resolver{Client: client}, edge.HandlerOptions{})
+		h := edge.NewHandler(&graph.Resolver{Client: client, DefaultSiteID: "101"}, edge.HandlerOptions{})
 		b.Run(tt.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -15,8 +15,8 @@ import { Environment, Network, RecordSource, Store, fetchQuery, createOperationD
 import { graphqlURL, restCustomers, restGet } from './service.js';
 
 const relayDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'relay');
-const FILTER = { subscribed: true, netRevenueGreaterThan: '500' };
-const REST_FILTER = { subscribed: 'true', net_revenue_greater_than: '500' };
+const FILTER = { siteId: '101', subscribed: true, netRevenueGreaterThan: '500' };
+const REST_FILTER = { site_id: '101', subscribed: 'true', net_revenue_greater_than: '500' };
 const SORT = { field: 'NAME', direction: 'ASC' };
 const PAGE = 35;
 
@@ -130,7 +130,7 @@ describe('Apollo Client with @defer', () => {
       incrementalHandler: new Defer20220824Handler(),
     });
     const query = gql`
-      query Deferred { customers(first: 3) { nodes { id name ... @defer { contact { id email } } } } }
+      query Deferred { customers(filter: { siteId: "101" }, first: 3) { nodes { id name ... @defer { contact { id email } } } } }
     `;
     const results = [];
     let sub;

@@ -251,6 +251,13 @@ func nested(v any) map[string]any {
 
 func isUpgrade(r *http.Request) bool { return r.Header.Get("Upgrade") != "" }
 
+// RequireAPIKey admits only requests that carry one of keys, refused as the GraphQL
+// endpoint refuses them: for routes beside it that must follow the same service mode (the
+// embedded sandbox's REST API).
+func RequireAPIKey(keys *APIKeys, next http.Handler) http.Handler {
+	return authenticate(keys, false, nil, next)
+}
+
 // partitionedCache keeps each caller's entries apart in one shared cache: a key is only
 // ever found by the caller who added it. Bounded as a whole by the cache beneath.
 type partitionedCache[T any] struct {
