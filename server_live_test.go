@@ -12,6 +12,8 @@ import (
 
 	coderws "github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+
+	"github.com/kajabi-graphql/facade/kajabi/sandbox"
 )
 
 const liveQuery = `subscription { customerActivity(events: [PURCHASE]) { eventId event siteId ... on PurchaseEvent { purchase { id amountInCents } customer { id } } } }`
@@ -60,6 +62,79 @@ func deliverUntil(t *testing.T, hook, customer string, got <-chan map[string]any
 	return nil
 }
 
+// openSSE subscribes with query over GraphQL over SSE; the channel yields each event's
+// payload and closes when the stream ends.
+func openSSE(t *testing.T, ctx context.Context, base, query string) <-chan map[string]any {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"query": query})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("got %d, want 200", resp.StatusCode)
+	}
+	got := make(chan map[string]any, 64)
+	go func() {
+		defer close(got)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var m map[string]any
+				if json.Unmarshal([]byte(data), &m) == nil {
+					got <- m
+				}
+			}
+		}
+	}()
+	return got
+}
+
+// openWS subscribes with query over graphql-transport-ws; the channel yields the payload
+// of each next message (an error message's errors as {"errors": ...}) and closes when the
+// operation completes or the socket closes.
+func openWS(t *testing.T, ctx context.Context, base, query string) <-chan map[string]any {
+	t.Helper()
+	c, _, err := coderws.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql", &coderws.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	_ = wsjson.Write(ctx, c, map[string]any{"type": "connection_init"})
+	_ = wsjson.Write(ctx, c, map[string]any{"type": "subscribe", "id": "1", "payload": map[string]any{"query": query}})
+	got := make(chan map[string]any, 64)
+	go func() {
+		defer close(got)
+		for {
+			var m struct {
+				Type    string          `json:"type"`
+				Payload json.RawMessage `json:"payload"`
+			}
+			if wsjson.Read(ctx, c, &m) != nil {
+				return
+			}
+			switch m.Type {
+			case "next":
+				var p map[string]any
+				_ = json.Unmarshal(m.Payload, &p)
+				got <- p
+			case "error":
+				var errs []any
+				_ = json.Unmarshal(m.Payload, &errs)
+				got <- map[string]any{"errors": errs}
+			case "complete":
+				return
+			}
+		}
+	}()
+	return got
+}
+
 func TestLiveWebhookToSubscription(t *testing.T) {
 	base, _ := startServer(t, map[string]string{})
 	hook := base + "/webhooks/kajabi/" + sandboxWebhookSecret
@@ -83,58 +158,14 @@ func TestLiveWebhookToSubscription(t *testing.T) {
 	t.Run("sse", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		body, _ := json.Marshal(map[string]string{"query": liveQuery})
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", strings.NewReader(string(body)))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "text/event-stream")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("got %d, want 200", resp.StatusCode)
-		}
-		got := make(chan map[string]any, 16)
-		go func() {
-			sc := bufio.NewScanner(resp.Body)
-			for sc.Scan() {
-				if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-					var m map[string]any
-					if json.Unmarshal([]byte(data), &m) == nil {
-						got <- m
-					}
-				}
-			}
-		}()
+		got := openSSE(t, ctx, base, liveQuery)
 		check(t, deliverUntil(t, hook, customer, got))
 	})
 
 	t.Run("graphql-transport-ws", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		c, _, err := coderws.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql", &coderws.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.CloseNow()
-		_ = wsjson.Write(ctx, c, map[string]any{"type": "connection_init"})
-		_ = wsjson.Write(ctx, c, map[string]any{"type": "subscribe", "id": "1", "payload": map[string]any{"query": liveQuery}})
-		got := make(chan map[string]any, 16)
-		go func() {
-			for {
-				var m struct {
-					Type    string         `json:"type"`
-					Payload map[string]any `json:"payload"`
-				}
-				if wsjson.Read(ctx, c, &m) != nil {
-					return
-				}
-				if m.Type == "next" {
-					got <- m.Payload
-				}
-			}
-		}()
+		got := openWS(t, ctx, base, liveQuery)
 		check(t, deliverUntil(t, hook, customer, got))
 	})
 
@@ -157,4 +188,40 @@ func TestLiveWebhookToSubscription(t *testing.T) {
 			})
 		}
 	})
+}
+
+// A query or mutation sent over a streaming transport would run past admission and the
+// request deadline, which streams skip: both transports refuse it before it runs, with
+// SUBSCRIPTIONS_ONLY, and Kajabi is not called.
+func TestStreamsCarrySubscriptionsOnly(t *testing.T) {
+	up := newKajabiUpstream(t, sandbox.Options{Customers: 5})
+	base := replica(t, up, "", map[string]string{"WEBHOOK_SECRET": sandboxWebhookSecret, "MUTATIONS": "true"})
+	open := map[string]func(*testing.T, context.Context, string, string) <-chan map[string]any{"sse": openSSE, "graphql-transport-ws": openWS}
+	for _, transport := range []string{"sse", "graphql-transport-ws"} {
+		for _, tc := range []struct{ name, query string }{
+			{"query", `{ customers(first: 5) { nodes { id } } }`},
+			{"mutation", `mutation { grantOffers(customerId: "1", offerIds: ["1"]) { id } }`},
+		} {
+			t.Run(transport+"/"+tc.name, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				before := up.calls.Load()
+				var first map[string]any
+				select {
+				case first = <-open[transport](t, ctx, base, tc.query):
+				case <-ctx.Done():
+					t.Fatal("no answer")
+				}
+				if got := firstCode(first); got != "SUBSCRIPTIONS_ONLY" {
+					t.Errorf("got %v, want an error with code SUBSCRIPTIONS_ONLY", first)
+				}
+				if first["data"] != nil {
+					t.Errorf("got data %v, want none", first["data"])
+				}
+				if n := up.calls.Load() - before; n != 0 {
+					t.Errorf("got %d Kajabi calls, want 0", n)
+				}
+			})
+		}
+	}
 }

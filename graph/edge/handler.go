@@ -96,6 +96,7 @@ func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
 		persisted = lru.New[string](1000)
 	}
 	srv.Use(newPersistedQueries(opts.PersistedQueries, persisted))
+	srv.Use(streamsOnly{})
 	srv.Use(&limitsExtension{limits: limits, introspection: opts.Introspection, allowlist: opts.Allowlist, queries: queries})
 	admit := newAdmission(opts.Admission)
 	srv.Use(rateGate{admit})
