@@ -19,11 +19,17 @@ import (
 const liveQuery = `subscription { customerActivity(events: [PURCHASE]) { eventId event siteId ... on PurchaseEvent { purchase { id amountInCents } customer { id } } } }`
 
 func purchaseBody(eventID, customerID string) string {
+	return purchaseBodyAt(eventID, customerID, "101", "USD")
+}
+
+// purchaseBodyAt is a purchase event of siteID; currency, echoed by Purchase.currency, can
+// make it as large as a test needs.
+func purchaseBodyAt(eventID, customerID, siteID, currency string) string {
 	return fmt.Sprintf(`{"id":%q,"event":"purchase","payload":[
-	 {"id":"9001","type":"purchases","attributes":{"amount_in_cents":1000,"payment_type":"single","opt_in":false,"currency":"USD","quantity":1,"created_at":"2025-07-31T16:59:27.580Z","updated_at":"2025-07-31T16:59:27.580Z"},
+	 {"id":"9001","type":"purchases","attributes":{"amount_in_cents":1000,"payment_type":"single","opt_in":false,"currency":%q,"quantity":1,"created_at":"2025-07-31T16:59:27.580Z","updated_at":"2025-07-31T16:59:27.580Z"},
 	  "relationships":{"customer":{"data":{"id":%q,"type":"customers"}},"offer":{"data":{"id":"1","type":"offers"}},"products":{"data":[]}}},
 	 {"id":%q,"type":"customers","attributes":{"name":"A","email":"a@example.com","net_revenue":"0.0","sign_in_count":0,"created_at":"2025-07-31T16:59:27.552Z","updated_at":"2025-07-31T16:59:27.552Z"},
-	  "relationships":{"site":{"data":{"id":"101","type":"sites"}}}}]}`, eventID, customerID, customerID)
+	  "relationships":{"site":{"data":{"id":%q,"type":"sites"}}}}]}`, eventID, currency, customerID, customerID, siteID)
 }
 
 func postWebhook(t *testing.T, url, body string) int {
@@ -170,16 +176,20 @@ func TestLiveWebhookToSubscription(t *testing.T) {
 	})
 
 	t.Run("refused", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		got := openSSE(t, ctx, base, liveIDsQuery)
+		deliverUntil(t, hook, customer, got)
 		for _, tc := range []struct {
 			name, url, body string
 			want            int
 		}{
-			{"wrong secret", base + "/webhooks/kajabi/" + strings.Repeat("x", 40), purchaseBody("a", customer), http.StatusNotFound},
+			{"wrong secret", base + "/webhooks/kajabi/" + strings.Repeat("x", 40), purchaseBody("refused-secret", customer), http.StatusNotFound},
 			{"not json", hook, "{", http.StatusBadRequest},
-			{"unknown event", hook, `{"id":"1","event":"refund","payload":[]}`, http.StatusBadRequest},
-			{"no purchase", hook, `{"id":"1","event":"purchase","payload":[]}`, http.StatusBadRequest},
-			{"foreign type", hook, `{"id":"1","event":"tag_added","payload":[{"id":"1","type":"purchases"}]}`, http.StatusBadRequest},
-			{"oversized", hook, `{"id":"1","event":"purchase","payload":[],"x":"` + strings.Repeat("a", 300<<10) + `"}`, http.StatusRequestEntityTooLarge},
+			{"unknown event", hook, `{"id":"refused-1","event":"refund","payload":[]}`, http.StatusBadRequest},
+			{"no purchase", hook, `{"id":"refused-2","event":"purchase","payload":[]}`, http.StatusBadRequest},
+			{"foreign type", hook, `{"id":"refused-3","event":"tag_added","payload":[{"id":"1","type":"purchases"}]}`, http.StatusBadRequest},
+			{"oversized", hook, purchaseBodyAt("refused-big", customer, "101", strings.Repeat("a", 300<<10)), http.StatusRequestEntityTooLarge},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				if got := postWebhook(t, tc.url, tc.body); got != tc.want {
@@ -187,7 +197,78 @@ func TestLiveWebhookToSubscription(t *testing.T) {
 				}
 			})
 		}
+		// Deliveries are handed on in order, so whatever a refusal let through would
+		// arrive before this one.
+		marker := fmt.Sprintf("marker-%d", time.Now().UnixNano())
+		postWebhook(t, hook, purchaseBody(marker, customer))
+		if ids := idsUntil(t, got, marker); len(ids) != 1 {
+			t.Errorf("got events %v, want only the marker: a refused delivery was published", ids)
+		}
 	})
+
+	t.Run("duplicate", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		got := openSSE(t, ctx, base, liveIDsQuery)
+		deliverUntil(t, hook, customer, got)
+		dup := fmt.Sprintf("dup-%d", time.Now().UnixNano())
+		for i := 0; i < 3; i++ {
+			if code := postWebhook(t, hook, purchaseBody(dup, customer)); code != http.StatusAccepted {
+				t.Errorf("delivery %d: got %d, want 202 (a retry is acknowledged, not delivered)", i, code)
+			}
+		}
+		marker := fmt.Sprintf("marker-%d", time.Now().UnixNano())
+		postWebhook(t, hook, purchaseBody(marker, customer))
+		if n := count(idsUntil(t, got, marker), dup); n != 1 {
+			t.Errorf("got event %s %d times, want 1", dup, n)
+		}
+	})
+}
+
+// liveIDsQuery asks for nothing that calls Kajabi, so the only calls a test sees are its own.
+const liveIDsQuery = `subscription { customerActivity { eventId } }`
+
+func eventID(payload map[string]any) string {
+	data, _ := payload["data"].(map[string]any)
+	ev, _ := data["customerActivity"].(map[string]any)
+	id, _ := ev["eventId"].(string)
+	return id
+}
+
+// idsUntil reads events from got until the ones named in markers have all arrived, and
+// returns the ids read, markers included. Bounded.
+func idsUntil(t *testing.T, got <-chan map[string]any, markers ...string) []string {
+	t.Helper()
+	var ids []string
+	want := map[string]bool{}
+	for _, m := range markers {
+		want[m] = true
+	}
+	timeout := time.After(20 * time.Second)
+	for len(want) > 0 {
+		select {
+		case p, ok := <-got:
+			if !ok {
+				t.Fatalf("the stream ended after %v, before %v", ids, want)
+			}
+			id := eventID(p)
+			ids = append(ids, id)
+			delete(want, id)
+		case <-timeout:
+			t.Fatalf("got %v, and not yet %v", ids, want)
+		}
+	}
+	return ids
+}
+
+func count(ids []string, id string) int {
+	n := 0
+	for _, x := range ids {
+		if x == id {
+			n++
+		}
+	}
+	return n
 }
 
 // A query or mutation sent over a streaming transport would run past admission and the
