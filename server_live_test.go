@@ -5,14 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	coderws "github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
+	"github.com/kajabi-graphql/facade/graph/fleet/fleettest"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
 )
 
@@ -304,5 +307,194 @@ func TestStreamsCarrySubscriptionsOnly(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A subscriber that stops reading does not hold up one that reads: the fast one receives
+// every event while the slow one's socket and buffer fill, and the slow one, when it reads
+// again, finds its stream ended with SUBSCRIBER_TOO_SLOW.
+func TestLiveSlowSubscriberIsDropped(t *testing.T) {
+	base, _ := startServer(t, map[string]string{"SUBSCRIBER_BUFFER": "2"})
+	hook := base + "/webhooks/kajabi/" + sandboxWebhookSecret
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const fat = `subscription { customerActivity { eventId ... on PurchaseEvent { purchase { currency } } } }`
+	fast := openSSE(t, ctx, base, fat)
+
+	// The slow one reads a small socket buffer's worth, then nothing until resumed.
+	slowClient := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}).DialContext}}
+	body, _ := json.Marshal(map[string]string{"query": fat})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := slowClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	listening, resume := make(chan struct{}), make(chan struct{})
+	slow := make(chan map[string]any, 1024)
+	go func() {
+		defer close(slow)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
+		first := true
+		for sc.Scan() {
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			if first {
+				first = false
+				close(listening)
+				<-resume
+				continue
+			}
+			var m map[string]any
+			if json.Unmarshal([]byte(data), &m) == nil {
+				slow <- m
+			}
+		}
+	}()
+	for i := 0; ; i++ {
+		if i == 100 {
+			t.Fatal("the slow subscriber never received its first event")
+		}
+		postWebhook(t, hook, purchaseBodyAt(fmt.Sprintf("warm-%d-%d", time.Now().UnixNano(), i), "1", "101", "USD"))
+		select {
+		case <-listening:
+		case <-time.After(100 * time.Millisecond):
+			continue
+		}
+		break
+	}
+	for drained := false; !drained; {
+		select {
+		case <-fast:
+		case <-time.After(300 * time.Millisecond):
+			drained = true
+		}
+	}
+
+	// 60 events of 200 kB: far more than the slow socket, its server-side buffers and a
+	// SUBSCRIBER_BUFFER of 2 hold. Each is posted once the fast subscriber has the one
+	// before, so the fast one never falls behind by more than one.
+	const n = 60
+	pad := strings.Repeat("x", 200<<10)
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("fat-%d-%d", time.Now().UnixNano(), i)
+		if code := postWebhook(t, hook, purchaseBodyAt(id, "1", "101", pad)); code != http.StatusAccepted {
+			t.Fatalf("webhook %d: got %d, want 202", i, code)
+		}
+		if got := idsUntil(t, fast, id); len(got) != 1 {
+			t.Fatalf("fast subscriber: got %v, want %s alone", got, id)
+		}
+	}
+
+	close(resume)
+	var last map[string]any
+	received, failed := 0, 0
+	for p := range slow {
+		if eventID(p) != "" {
+			received++
+		}
+		if firstCode(p) != "" {
+			failed++
+		}
+		last = p
+	}
+	if failed != 1 {
+		t.Errorf("slow subscriber: got %d answers with errors, want 1 (the last)", failed)
+	}
+	if received >= n {
+		t.Errorf("slow subscriber: got all %d events, want it dropped before", received)
+	}
+	if code := firstCode(last); code != "SUBSCRIBER_TOO_SLOW" {
+		t.Errorf("slow subscriber's last answer: got %v, want SUBSCRIBER_TOO_SLOW", last)
+	}
+}
+
+// Two replicas on one Redis: an event posted to A reaches a subscriber on B, once even
+// when Kajabi delivers it to both.
+func TestLiveAcrossReplicas(t *testing.T) {
+	redis := fleettest.Start(t)
+	up := newKajabiUpstream(t, sandbox.Options{Customers: 5})
+	secret := map[string]string{"WEBHOOK_SECRET": sandboxWebhookSecret}
+	a, b := replica(t, up, redis.URL, secret), replica(t, up, redis.URL, secret)
+	hookA, hookB := a+"/webhooks/kajabi/"+sandboxWebhookSecret, b+"/webhooks/kajabi/"+sandboxWebhookSecret
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	onB := openSSE(t, ctx, b, liveIDsQuery)
+	if ev := deliverUntil(t, hookA, "1", onB); eventID(ev) == "" {
+		t.Fatalf("got %v on B, want the event posted to A", ev)
+	}
+
+	dup := fmt.Sprintf("dup-%d", time.Now().UnixNano())
+	postWebhook(t, hookA, purchaseBodyAt(dup, "1", up.siteID, "USD"))
+	postWebhook(t, hookB, purchaseBodyAt(dup, "1", up.siteID, "USD"))
+	// Each replica hands on its deliveries in order, and Redis keeps each publisher's
+	// order: a second copy of dup would come before the marker sent after it.
+	markerA, markerB := dup+"-a", dup+"-b"
+	postWebhook(t, hookA, purchaseBodyAt(markerA, "1", up.siteID, "USD"))
+	postWebhook(t, hookB, purchaseBodyAt(markerB, "1", up.siteID, "USD"))
+	if n := count(idsUntil(t, onB, markerA, markerB), dup); n != 1 {
+		t.Errorf("got %s %d times on B, want 1", dup, n)
+	}
+}
+
+// A purchase changes a product's members count, so it makes the cached product list of
+// its site be read from Kajabi again: on the replica that received it, and on another
+// replica of the fleet.
+func TestLivePurchaseRefreshesCatalogue(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fleet bool
+	}{
+		{"in process", false},
+		{"other replica", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			up := newKajabiUpstream(t, sandbox.Options{Customers: 5})
+			secret := map[string]string{"WEBHOOK_SECRET": sandboxWebhookSecret}
+			receiver, asked := "", ""
+			if tc.fleet {
+				redis := fleettest.Start(t)
+				receiver, asked = replica(t, up, redis.URL, secret), replica(t, up, redis.URL, secret)
+			} else {
+				receiver = replica(t, up, "", secret)
+				asked = receiver
+			}
+			hook := receiver + "/webhooks/kajabi/" + sandboxWebhookSecret
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			events := openSSE(t, ctx, asked, liveIDsQuery)
+			deliverUntil(t, hook, "1", events)
+
+			catalogue := fmt.Sprintf(`{ products(siteId: %q) { id membersCount } }`, up.siteID)
+			callsFor := func(what string) int64 {
+				t.Helper()
+				before := up.calls.Load()
+				if out, err := gql(asked, map[string]any{"query": catalogue}); err != nil || len(errorsOf(out)) > 0 {
+					t.Fatalf("%s: %v %v", what, err, errorsOf(out))
+				}
+				return up.calls.Load() - before
+			}
+			callsFor("first read")
+			if n := callsFor("cached read"); n != 0 {
+				t.Fatalf("cached read: got %d Kajabi calls, want 0", n)
+			}
+			purchase := fmt.Sprintf("purchase-%d", time.Now().UnixNano())
+			postWebhook(t, hook, purchaseBodyAt(purchase, "1", up.siteID, "USD"))
+			idsUntil(t, events, purchase) // forgotten before it is handed to subscribers
+			if n := callsFor("read after the purchase"); n == 0 {
+				t.Errorf("read after the purchase: got 0 Kajabi calls, want the product list read again")
+			}
+			if n := callsFor("read after that"); n != 0 {
+				t.Errorf("read after that: got %d Kajabi calls, want 0 (cached again)", n)
+			}
+		})
 	}
 }

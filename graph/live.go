@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -21,8 +22,32 @@ import (
 
 type streamEndKey struct{}
 
-// streamEnd is why a subscription's stream ended, set by its resolver.
-type streamEnd struct{ err *gqlerror.Error }
+// streamEnd is why a subscription's stream ended, set by its resolver while responses to
+// its earlier events may still be resolving: the error belongs to the response after the
+// events sent before it, and to no other.
+type streamEnd struct {
+	mu        sync.Mutex
+	err       *gqlerror.Error
+	after     int // events sent before the final response
+	responses int // responses made so far; only AroundEvent, one at a time, counts them
+}
+
+func (e *streamEnd) set(err *gqlerror.Error, after int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.err, e.after = err, after
+}
+
+// finalError is the error of the response just made, if it is the final one.
+func (e *streamEnd) finalError() *gqlerror.Error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.responses++
+	if e.err != nil && e.responses == e.after+1 {
+		return e.err
+	}
+	return nil
+}
 
 // AroundSubscription gives a subscription operation the place its resolver notes why its
 // stream ended. Install it with the handler's AroundOperations.
@@ -41,8 +66,11 @@ func AroundEvent(ctx context.Context, next graphql.ResponseHandler) *graphql.Res
 		return next(ctx)
 	}
 	resp := next(loader.Renew(ctx))
-	if resp != nil && end.err != nil {
-		resp.Data, resp.Errors = []byte("null"), gqlerror.List{end.err}
+	if resp == nil {
+		return nil
+	}
+	if err := end.finalError(); err != nil {
+		resp.Data, resp.Errors = []byte("null"), gqlerror.List{err}
 	}
 	return resp
 }
@@ -66,6 +94,7 @@ func (r *subscriptionResolver) customerActivity(ctx context.Context, siteID *str
 	end, _ := ctx.Value(streamEndKey{}).(*streamEnd)
 	out := make(chan model.Activity)
 	go func() {
+		sent := 0
 		defer close(out)
 		defer sub.Close()
 		for {
@@ -75,7 +104,7 @@ func (r *subscriptionResolver) customerActivity(ctx context.Context, siteID *str
 			case e, ok := <-sub.C:
 				if !ok {
 					if err := sub.Err(); err != nil && end != nil {
-						end.err = &gqlerror.Error{Message: err.Error(), Extensions: map[string]any{"code": CodeSubscriberTooSlow}}
+						end.set(&gqlerror.Error{Message: err.Error(), Extensions: map[string]any{"code": CodeSubscriberTooSlow}}, sent)
 						select {
 						case out <- nil: // the last response, which AroundEvent fills with end.err
 						case <-ctx.Done():
@@ -85,6 +114,7 @@ func (r *subscriptionResolver) customerActivity(ctx context.Context, siteID *str
 				}
 				select {
 				case out <- activity(e):
+					sent++
 				case <-ctx.Done():
 					return
 				}
