@@ -5,15 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	coderws "github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+	"github.com/rs/zerolog"
 
 	"github.com/kajabi-graphql/facade/graph/fleet/fleettest"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
@@ -35,7 +42,7 @@ func purchaseBodyAt(eventID, customerID, siteID, currency string) string {
 	  "relationships":{"site":{"data":{"id":%q,"type":"sites"}}}}]}`, eventID, currency, customerID, customerID, siteID)
 }
 
-func postWebhook(t *testing.T, url, body string) int {
+func postWebhook(t testing.TB, url, body string) int {
 	t.Helper()
 	resp, err := http.Post(url, "application/json", strings.NewReader(body))
 	if err != nil {
@@ -55,7 +62,7 @@ func firstCustomer(t *testing.T, base string) string {
 
 // deliverUntil posts purchase webhooks with fresh ids until got receives an event, as a
 // subscription is only known to be listening once one arrives. Bounded.
-func deliverUntil(t *testing.T, hook, customer string, got <-chan map[string]any) map[string]any {
+func deliverUntil(t testing.TB, hook, customer string, got <-chan map[string]any) map[string]any {
 	t.Helper()
 	for i := 0; i < 100; i++ {
 		if code := postWebhook(t, hook, purchaseBody(fmt.Sprintf("evt-%d-%d", time.Now().UnixNano(), i), customer)); code != http.StatusAccepted {
@@ -73,7 +80,7 @@ func deliverUntil(t *testing.T, hook, customer string, got <-chan map[string]any
 
 // openSSE subscribes with query over GraphQL over SSE; the channel yields each event's
 // payload and closes when the stream ends.
-func openSSE(t *testing.T, ctx context.Context, base, query string) <-chan map[string]any {
+func openSSE(t testing.TB, ctx context.Context, base, query string) <-chan map[string]any {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"query": query})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", strings.NewReader(string(body)))
@@ -107,7 +114,7 @@ func openSSE(t *testing.T, ctx context.Context, base, query string) <-chan map[s
 // openWS subscribes with query over graphql-transport-ws; the channel yields the payload
 // of each next message (an error message's errors as {"errors": ...}) and closes when the
 // operation completes or the socket closes.
-func openWS(t *testing.T, ctx context.Context, base, query string) <-chan map[string]any {
+func openWS(t testing.TB, ctx context.Context, base, query string) <-chan map[string]any {
 	t.Helper()
 	c, _, err := coderws.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql", &coderws.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 	if err != nil {
@@ -240,7 +247,7 @@ func eventID(payload map[string]any) string {
 
 // idsUntil reads events from got until the ones named in markers have all arrived, and
 // returns the ids read, markers included. Bounded.
-func idsUntil(t *testing.T, got <-chan map[string]any, markers ...string) []string {
+func idsUntil(t testing.TB, got <-chan map[string]any, markers ...string) []string {
 	t.Helper()
 	var ids []string
 	want := map[string]bool{}
@@ -280,7 +287,7 @@ func count(ids []string, id string) int {
 func TestStreamsCarrySubscriptionsOnly(t *testing.T) {
 	up := newKajabiUpstream(t, sandbox.Options{Customers: 5})
 	base := replica(t, up, "", map[string]string{"WEBHOOK_SECRET": sandboxWebhookSecret, "MUTATIONS": "true"})
-	open := map[string]func(*testing.T, context.Context, string, string) <-chan map[string]any{"sse": openSSE, "graphql-transport-ws": openWS}
+	open := map[string]func(testing.TB, context.Context, string, string) <-chan map[string]any{"sse": openSSE, "graphql-transport-ws": openWS}
 	for _, transport := range []string{"sse", "graphql-transport-ws"} {
 		for _, tc := range []struct{ name, query string }{
 			{"query", `{ customers(first: 5) { nodes { id } } }`},
@@ -497,4 +504,190 @@ func TestLivePurchaseRefreshesCatalogue(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkLiveLatency is webhook-to-subscriber latency: from the POST of a webhook to its
+// event read off an SSE subscription, one event in flight, on one process and from
+// replica A to a subscriber on replica B through Redis. It reports p50 and p99.
+//
+//	go test -run '^$' -bench BenchmarkLiveLatency -benchtime 200x .
+func BenchmarkLiveLatency(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		fleet bool
+	}{{"one process", false}, {"two replicas on Redis", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			up := newKajabiUpstream(b, sandbox.Options{Customers: 5})
+			secret := map[string]string{"WEBHOOK_SECRET": sandboxWebhookSecret}
+			receiver, subscriber := "", ""
+			if tc.fleet {
+				redis := fleettest.Start(b)
+				receiver, subscriber = replica(b, up, redis.URL, secret), replica(b, up, redis.URL, secret)
+			} else {
+				receiver = replica(b, up, "", secret)
+				subscriber = receiver
+			}
+			hook := receiver + "/webhooks/kajabi/" + sandboxWebhookSecret
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			events := openSSE(b, ctx, subscriber, liveIDsQuery)
+			deliverUntil(b, hook, "1", events)
+			took := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				id := fmt.Sprintf("lat-%d-%d", time.Now().UnixNano(), i)
+				start := time.Now()
+				postWebhook(b, hook, purchaseBodyAt(id, "1", up.siteID, "USD"))
+				idsUntil(b, events, id)
+				took = append(took, time.Since(start))
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(percentile(took, 0.50).Microseconds()), "p50-µs")
+			b.ReportMetric(float64(percentile(took, 0.99).Microseconds()), "p99-µs")
+		})
+	}
+}
+
+// BenchmarkLiveSubscribersPerRSS opens SSE subscriptions on a server in a process of its
+// own (this test binary again, running TestLiveServeForRSS), 250 at a time, each step
+// confirmed by an event every subscriber receives, until the server's VmRSS reaches
+// 100 MB or 5,000 subscribers are open. It reports the subscribers held under 100 MB and
+// the RSS they added each.
+//
+//	go test -run '^$' -bench BenchmarkLiveSubscribersPerRSS -benchtime 1x .
+func BenchmarkLiveSubscribersPerRSS(b *testing.B) {
+	const (
+		step    = 250
+		most    = 5000
+		ceiling = 100 << 20
+	)
+	// Kajabi is the sandbox in this process, so the server's RSS holds no sandbox store.
+	up := newKajabiUpstream(b, sandbox.Options{Customers: 5})
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestLiveServeForRSS$")
+		cmd.Env = append(os.Environ(), "LIVE_RSS_SERVER=1", "KAJABI_BASE_URL="+up.url, "KAJABI_SITE_ID="+up.siteID)
+		stdin, _ := cmd.StdinPipe()
+		stdout, _ := cmd.StdoutPipe()
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		lines := bufio.NewScanner(stdout)
+		base := ""
+		for lines.Scan() {
+			if addr, ok := strings.CutPrefix(lines.Text(), "LISTENING "); ok {
+				base = addr
+				break
+			}
+		}
+		if base == "" {
+			b.Fatal("the server process did not start")
+		}
+		go func() { _, _ = io.Copy(io.Discard, stdout) }()
+		rss := func() int64 {
+			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, line := range strings.Split(string(status), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+					kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+					return kb << 10
+				}
+			}
+			return 0
+		}
+		hook := base + "/webhooks/kajabi/" + sandboxWebhookSecret
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: -1}}
+		var heard sync.Map // step marker -> *atomic.Int64 of subscribers that received it
+		subscribe := func() {
+			body, _ := json.Marshal(map[string]string{"query": liveIDsQuery})
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", strings.NewReader(string(body)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "text/event-stream")
+			resp, err := client.Do(req)
+			if err != nil {
+				return
+			}
+			go func() {
+				defer resp.Body.Close()
+				sc := bufio.NewScanner(resp.Body)
+				for sc.Scan() {
+					if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+						var m map[string]any
+						if json.Unmarshal([]byte(data), &m) == nil {
+							if n, ok := heard.Load(eventID(m)); ok {
+								n.(*atomic.Int64).Add(1)
+							}
+						}
+					}
+				}
+			}()
+		}
+		base0 := rss()
+		held, heldRSS := 0, base0
+		for open := 0; open < most; {
+			for j := 0; j < step; j++ {
+				subscribe()
+			}
+			open += step
+			// Every subscriber is listening once each has an event sent after it opened.
+			ok := false
+			for try := 0; try < 100 && !ok; try++ {
+				id := fmt.Sprintf("rss-%d-%d", open, try)
+				n := &atomic.Int64{}
+				heard.Store(id, n)
+				postWebhook(b, hook, purchaseBodyAt(id, "1", up.siteID, "USD"))
+				for wait := 0; wait < 20 && n.Load() < int64(open); wait++ {
+					time.Sleep(50 * time.Millisecond)
+				}
+				ok = n.Load() >= int64(open)
+			}
+			if !ok {
+				b.Fatalf("not all %d subscribers received an event", open)
+			}
+			now := rss()
+			b.Logf("%d subscribers: VmRSS %.1f MB", open, float64(now)/(1<<20))
+			if now > ceiling {
+				break
+			}
+			held, heldRSS = open, now
+		}
+		cancel()
+		_ = stdin.Close()
+		_ = cmd.Wait()
+		b.ReportMetric(float64(held), "subscribers-under-100MB")
+		b.ReportMetric(float64(base0)/(1<<20), "idle-MB")
+		if held > 0 {
+			b.ReportMetric(float64(heldRSS-base0)/float64(held)/1024, "kB/subscriber")
+		}
+	}
+}
+
+// TestLiveServeForRSS is the server process of BenchmarkLiveSubscribersPerRSS: a service
+// on the Kajabi the benchmark names, with the GC settings main gives it, logging nowhere,
+// until its stdin closes.
+func TestLiveServeForRSS(t *testing.T) {
+	if os.Getenv("LIVE_RSS_SERVER") != "1" {
+		t.Skip("the server process of BenchmarkLiveSubscribersPerRSS")
+	}
+	tuneGC(os.Getenv)
+	env := map[string]string{
+		"LISTEN_ADDR": "127.0.0.1:0", "MAX_SUBSCRIPTIONS_PER_CALLER": "100000", "WEBHOOK_SECRET": sandboxWebhookSecret,
+		"KAJABI_BASE_URL": os.Getenv("KAJABI_BASE_URL"), "KAJABI_SITE_ID": os.Getenv("KAJABI_SITE_ID"),
+		"KAJABI_CLIENT_ID": sandbox.ClientID, "KAJABI_CLIENT_SECRET": sandbox.ClientSecret,
+	}
+	cfg, err := loadConfig(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, zerolog.Nop(), ready) }()
+	fmt.Println("LISTENING http://" + <-ready)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	cancel()
+	<-done
 }
