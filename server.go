@@ -28,6 +28,7 @@ import (
 	"github.com/kajabi-graphql/facade/graph/edge"
 	"github.com/kajabi-graphql/facade/graph/fleet"
 	"github.com/kajabi-graphql/facade/graph/graphiql"
+	"github.com/kajabi-graphql/facade/graph/live"
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/telemetry"
 	"github.com/kajabi-graphql/facade/kajabi"
@@ -68,6 +69,12 @@ type config struct {
 	SandboxFaultRate float64
 	SandboxRateLimit int // calls a second the sandbox account answers; 0 is no limit
 	SandboxPaging    string
+
+	// Live: Kajabi's webhooks in, GraphQL subscriptions out (graph/live).
+	Webhooks         bool
+	WebhookSecret    string
+	MaxSubscriptions int
+	SubscriberBuffer int
 
 	// Tracing is on when an OTLP endpoint is set; the OpenTelemetry SDK reads the rest of
 	// its configuration from its own OTEL_* variables.
@@ -178,6 +185,10 @@ func (c *config) settings() []setting {
 		{"SANDBOX_LATENCY", "sandbox-latency", "0s", "latency the sandbox adds to every call", duration(&c.SandboxLatency)},
 		{"SANDBOX_FAULT_RATE", "sandbox-fault-rate", "0", "share (0..1) of sandbox calls answered 429 or 503", float(&c.SandboxFaultRate)},
 		{"SANDBOX_RATE_LIMIT", "sandbox-rate-limit", "0", "calls a second the sandbox account answers before 429 with Retry-After; 0 is no limit", integer(&c.SandboxRateLimit)},
+		{"WEBHOOKS", "webhooks", "true", "receive Kajabi's webhooks at /webhooks/kajabi/WEBHOOK_SECRET and serve them as subscriptions; false turns both off", boolean(&c.Webhooks)},
+		{"WEBHOOK_SECRET", "webhook-secret", "a fixed development secret on the sandbox, printed at start", "the secret path segment Kajabi posts webhooks to, 32 characters or more; without it (outside the sandbox) webhooks are off", derived{str(&c.WebhookSecret)}},
+		{"MAX_SUBSCRIPTIONS_PER_CALLER", "max-subscriptions-per-caller", "20", "subscriptions one caller may hold at once (TOO_MANY_SUBSCRIPTIONS)", integer(&c.MaxSubscriptions)},
+		{"SUBSCRIBER_BUFFER", "subscriber-buffer", "64", "events a subscriber may fall behind before it is dropped (SUBSCRIBER_TOO_SLOW)", integer(&c.SubscriberBuffer)},
 		{"SANDBOX_PAGING_METADATA", "sandbox-paging-metadata", "full", "full: lists carry meta totals and first/prev/next/last links; docs: links self and current only, no meta, as Kajabi's schemas show", str(&c.SandboxPaging)},
 	}
 }
@@ -355,6 +366,15 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.SandboxPaging != sandbox.PagingFull && c.SandboxPaging != sandbox.PagingDocs {
 		return c, fmt.Errorf("SANDBOX_PAGING_METADATA must be full or docs, got %q", c.SandboxPaging)
+	}
+	if c.WebhookSecret == "" && c.sandboxMode() {
+		c.WebhookSecret = sandboxWebhookSecret
+	}
+	if c.WebhookSecret != "" && len(c.WebhookSecret) < live.MinSecretLength {
+		return c, fmt.Errorf("WEBHOOK_SECRET must have at least %d characters, got %d: `openssl rand -hex 32` makes one", live.MinSecretLength, len(c.WebhookSecret))
+	}
+	if c.MaxSubscriptions < 1 || c.SubscriberBuffer < 1 {
+		return c, errors.New("MAX_SUBSCRIPTIONS_PER_CALLER and SUBSCRIBER_BUFFER must be at least 1")
 	}
 	if c.SandboxFaultRate < 0 || c.SandboxFaultRate > 1 {
 		return c, fmt.Errorf("SANDBOX_FAULT_RATE must be between 0 and 1, got %v", c.SandboxFaultRate)
@@ -573,6 +593,19 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		cache = loader.NewCache(cfg.CacheTTL, 0, opts...)
 	}
 	resolver := &graph.Resolver{Client: client, DefaultSiteID: cfg.KajabiSiteID, Mutations: cfg.Mutations}
+	if cfg.Webhooks && cfg.WebhookSecret != "" {
+		hubOpts := live.Options{Cache: cache, Buffer: cfg.SubscriberBuffer, MaxPerCaller: cfg.MaxSubscriptions, Observe: tel.WebhookObserver(), Logger: logger}
+		if shared != nil {
+			hubOpts.Bus = shared
+		}
+		resolver.Live = live.NewHub(ctx, hubOpts)
+		mux.Handle("/webhooks/kajabi/{secret}", resolver.Live.Receiver(cfg.WebhookSecret, 0))
+		if cfg.sandboxMode() {
+			logger.Info().Str("path", "/webhooks/kajabi/"+cfg.WebhookSecret).Msg("webhooks: the sandbox's development secret; set WEBHOOK_SECRET outside the sandbox")
+		} else {
+			logger.Info().Msg("webhooks: receiving at /webhooks/kajabi/<WEBHOOK_SECRET>")
+		}
+	}
 	opts := cfg.HandlerOptions
 	opts.Cache, opts.QueryStore, opts.Telemetry, opts.Passthrough = cache, queries, tel, cfg.AuthMode == authPassthrough
 	opts.Limits, opts.Timeout, opts.DisableCSRFPrevention = &cfg.Limits, cfg.RequestTimeout, !cfg.CSRFPrevention
@@ -741,6 +774,10 @@ func (c config) warnings() []string {
 	}
 	return out
 }
+
+// sandboxWebhookSecret is the sandbox's webhook secret: fixed, so a development setup can
+// be scripted, and never accepted outside the sandbox unless set as WEBHOOK_SECRET.
+const sandboxWebhookSecret = "sandbox-development-webhook-secret-0123456789"
 
 // exampleQuery is what GraphiQL opens with, and the README's first example.
 const exampleQuery = `# Welcome! This service runs on the Kajabi sandbox unless given Kajabi credentials.

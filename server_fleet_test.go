@@ -49,7 +49,7 @@ func (u *kajabiUpstream) callsBetween(from, to time.Time) int {
 	return n
 }
 
-func newKajabiUpstream(t *testing.T, opts sandbox.Options) *kajabiUpstream {
+func newKajabiUpstream(t testing.TB, opts sandbox.Options) *kajabiUpstream {
 	t.Helper()
 	u := &kajabiUpstream{sb: sandbox.New(opts)}
 	u.siteID = u.sb.Store().Sites[0].ID
@@ -95,7 +95,7 @@ type statusCapture struct {
 func (s *statusCapture) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
 
 // replica starts one instance of the service against up, sharing redisURL.
-func replica(t *testing.T, up *kajabiUpstream, redisURL string, extra map[string]string) string {
+func replica(t testing.TB, up *kajabiUpstream, redisURL string, extra map[string]string) string {
 	t.Helper()
 	env := map[string]string{
 		"KAJABI_BASE_URL":      up.url,

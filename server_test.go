@@ -52,7 +52,7 @@ func (b *syncBuffer) String() string {
 }
 
 // startServer runs the whole service as main does, with env as its environment.
-func startServer(t *testing.T, env map[string]string) (string, *syncBuffer) {
+func startServer(t testing.TB, env map[string]string) (string, *syncBuffer) {
 	t.Helper()
 	env["LISTEN_ADDR"] = "127.0.0.1:0"
 	noteSecrets(env) // server_telemetry_test.go: TestMain scans every log line for them

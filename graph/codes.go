@@ -36,6 +36,12 @@ const (
 	CodeRequestCancelled = "REQUEST_CANCELLED"
 	CodeOverloaded       = "OVERLOADED" // every place to run and to wait is taken: 503 with Retry-After
 
+	// Subscriptions (graph/live).
+	CodeTooManySubscriptions = "TOO_MANY_SUBSCRIPTIONS" // the caller holds its maximum already
+	CodeSubscriberTooSlow    = "SUBSCRIBER_TOO_SLOW"    // the final error of a subscriber that fell behind
+	CodeLiveUnavailable      = "LIVE_UNAVAILABLE"       // the service runs without webhooks
+	CodeSubscriptionsOnly    = "SUBSCRIPTIONS_ONLY"     // a query or mutation sent over SSE or WebSocket, which carry subscriptions only
+
 	// What Kajabi answered, or failed to.
 	CodeNotFound            = "NOT_FOUND"
 	CodeAmbiguousKey        = "AMBIGUOUS_KEY"

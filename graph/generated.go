@@ -37,10 +37,16 @@ type ResolverRoot interface {
 	KajabiOrder() KajabiOrderResolver
 	Mutation() MutationResolver
 	Offer() OfferResolver
+	OrderCreatedEvent() OrderCreatedEventResolver
+	PaymentSucceededEvent() PaymentSucceededEventResolver
 	Product() ProductResolver
 	Purchase() PurchaseResolver
+	PurchaseEvent() PurchaseEventResolver
 	Query() QueryResolver
 	Site() SiteResolver
+	Subscription() SubscriptionResolver
+	TagAddedEvent() TagAddedEventResolver
+	TagRemovedEvent() TagRemovedEventResolver
 	Transaction() TransactionResolver
 }
 
@@ -134,6 +140,17 @@ type ComplexityRoot struct {
 		FindTransaction func(childComplexity int, reps []*model.TransactionRepresentation) int
 	}
 
+	FormSubmissionEvent struct {
+		Email      func(childComplexity int) int
+		Event      func(childComplexity int) int
+		EventID    func(childComplexity int) int
+		FormID     func(childComplexity int) int
+		FormTitle  func(childComplexity int) int
+		Name       func(childComplexity int) int
+		ReceivedAt func(childComplexity int) int
+		SiteID     func(childComplexity int) int
+	}
+
 	KajabiOrder struct {
 		CreatedAt             func(childComplexity int) int
 		CurrencyCode          func(childComplexity int) int
@@ -180,6 +197,16 @@ type ComplexityRoot struct {
 		Title            func(childComplexity int) int
 	}
 
+	OrderCreatedEvent struct {
+		Customer    func(childComplexity int) int
+		Event       func(childComplexity int) int
+		EventID     func(childComplexity int) int
+		Order       func(childComplexity int) int
+		ReceivedAt  func(childComplexity int) int
+		SiteID      func(childComplexity int) int
+		Transaction func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		CurrentPage     func(childComplexity int) int
 		EndCursor       func(childComplexity int) int
@@ -188,6 +215,15 @@ type ComplexityRoot struct {
 		PageSize        func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
 		TotalPages      func(childComplexity int) int
+	}
+
+	PaymentSucceededEvent struct {
+		Customer    func(childComplexity int) int
+		Event       func(childComplexity int) int
+		EventID     func(childComplexity int) int
+		ReceivedAt  func(childComplexity int) int
+		SiteID      func(childComplexity int) int
+		Transaction func(childComplexity int) int
 	}
 
 	Product struct {
@@ -232,6 +268,15 @@ type ComplexityRoot struct {
 		UpdatedAt                  func(childComplexity int) int
 	}
 
+	PurchaseEvent struct {
+		Customer   func(childComplexity int) int
+		Event      func(childComplexity int) int
+		EventID    func(childComplexity int) int
+		Purchase   func(childComplexity int) int
+		ReceivedAt func(childComplexity int) int
+		SiteID     func(childComplexity int) int
+	}
+
 	Query struct {
 		Contact            func(childComplexity int, id string) int
 		Customer           func(childComplexity int, id string) int
@@ -260,6 +305,28 @@ type ComplexityRoot struct {
 		Facebook  func(childComplexity int) int
 		Instagram func(childComplexity int) int
 		Twitter   func(childComplexity int) int
+	}
+
+	Subscription struct {
+		CustomerActivity func(childComplexity int, siteID *string, events []model.ActivityEvent) int
+	}
+
+	TagAddedEvent struct {
+		Contact    func(childComplexity int) int
+		Event      func(childComplexity int) int
+		EventID    func(childComplexity int) int
+		ReceivedAt func(childComplexity int) int
+		SiteID     func(childComplexity int) int
+		Tag        func(childComplexity int) int
+	}
+
+	TagRemovedEvent struct {
+		Contact    func(childComplexity int) int
+		Event      func(childComplexity int) int
+		EventID    func(childComplexity int) int
+		ReceivedAt func(childComplexity int) int
+		SiteID     func(childComplexity int) int
+		Tag        func(childComplexity int) int
 	}
 
 	Transaction struct {
@@ -336,6 +403,12 @@ type OfferResolver interface {
 	Site(ctx context.Context, obj *kajabi.Offer) (*kajabi.Site, error)
 	Products(ctx context.Context, obj *kajabi.Offer) ([]*kajabi.Product, error)
 }
+type OrderCreatedEventResolver interface {
+	Customer(ctx context.Context, obj *model.OrderCreatedEvent) (*kajabi.Customer, error)
+}
+type PaymentSucceededEventResolver interface {
+	Customer(ctx context.Context, obj *model.PaymentSucceededEvent) (*kajabi.Customer, error)
+}
 type ProductResolver interface {
 	NodeID(ctx context.Context, obj *kajabi.Product) (string, error)
 
@@ -346,6 +419,9 @@ type PurchaseResolver interface {
 
 	Offer(ctx context.Context, obj *kajabi.Purchase) (*kajabi.Offer, error)
 	Customer(ctx context.Context, obj *kajabi.Purchase) (*kajabi.Customer, error)
+}
+type PurchaseEventResolver interface {
+	Customer(ctx context.Context, obj *model.PurchaseEvent) (*kajabi.Customer, error)
 }
 type QueryResolver interface {
 	Customers(ctx context.Context, filter *kajabi.CustomerFilter, sort *model.CustomerSort, page *model.PageInput, first *int, after *string, last *int, before *string) (*model.CustomerConnection, error)
@@ -361,6 +437,15 @@ type QueryResolver interface {
 }
 type SiteResolver interface {
 	NodeID(ctx context.Context, obj *kajabi.Site) (string, error)
+}
+type SubscriptionResolver interface {
+	CustomerActivity(ctx context.Context, siteID *string, events []model.ActivityEvent) (<-chan model.Activity, error)
+}
+type TagAddedEventResolver interface {
+	Contact(ctx context.Context, obj *model.TagAddedEvent) (*kajabi.Contact, error)
+}
+type TagRemovedEventResolver interface {
+	Contact(ctx context.Context, obj *model.TagRemovedEvent) (*kajabi.Contact, error)
 }
 type TransactionResolver interface {
 	Customer(ctx context.Context, obj *kajabi.Transaction) (*kajabi.Customer, error)
@@ -841,6 +926,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Entity.FindTransaction(childComplexity, args["reps"].([]*model.TransactionRepresentation)), true
 
+	case "FormSubmissionEvent.email":
+		if e.ComplexityRoot.FormSubmissionEvent.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormSubmissionEvent.Email(childComplexity), true
+	case "FormSubmissionEvent.event":
+		if e.ComplexityRoot.FormSubmissionEvent.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormSubmissionEvent.Event(childComplexity), true
+	case "FormSubmissionEvent.eventId":
+		if e.ComplexityRoot.FormSubmissionEvent.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormSubmissionEvent.EventID(childComplexity), true
+	case "FormSubmissionEvent.formId":
+		if e.ComplexityRoot.FormSubmissionEvent.FormID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormSubmissionEvent.FormID(childComplexity), true
+	case "FormSubmissionEvent.formTitle":
+		if e.ComplexityRoot.FormSubmissionEvent.FormTitle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormSubmissionEvent.FormTitle(childComplexity), true
+	case "FormSubmissionEvent.name":
+		if e.ComplexityRoot.FormSubmissionEvent.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormSubmissionEvent.Name(childComplexity), true
+	case "FormSubmissionEvent.receivedAt":
+		if e.ComplexityRoot.FormSubmissionEvent.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormSubmissionEvent.ReceivedAt(childComplexity), true
+	case "FormSubmissionEvent.siteId":
+		if e.ComplexityRoot.FormSubmissionEvent.SiteID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormSubmissionEvent.SiteID(childComplexity), true
+
 	case "KajabiOrder.createdAt":
 		if e.ComplexityRoot.KajabiOrder.CreatedAt == nil {
 			break
@@ -1096,6 +1230,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Offer.Title(childComplexity), true
 
+	case "OrderCreatedEvent.customer":
+		if e.ComplexityRoot.OrderCreatedEvent.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCreatedEvent.Customer(childComplexity), true
+	case "OrderCreatedEvent.event":
+		if e.ComplexityRoot.OrderCreatedEvent.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCreatedEvent.Event(childComplexity), true
+	case "OrderCreatedEvent.eventId":
+		if e.ComplexityRoot.OrderCreatedEvent.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCreatedEvent.EventID(childComplexity), true
+	case "OrderCreatedEvent.order":
+		if e.ComplexityRoot.OrderCreatedEvent.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCreatedEvent.Order(childComplexity), true
+	case "OrderCreatedEvent.receivedAt":
+		if e.ComplexityRoot.OrderCreatedEvent.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCreatedEvent.ReceivedAt(childComplexity), true
+	case "OrderCreatedEvent.siteId":
+		if e.ComplexityRoot.OrderCreatedEvent.SiteID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCreatedEvent.SiteID(childComplexity), true
+	case "OrderCreatedEvent.transaction":
+		if e.ComplexityRoot.OrderCreatedEvent.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderCreatedEvent.Transaction(childComplexity), true
+
 	case "PageInfo.currentPage":
 		if e.ComplexityRoot.PageInfo.CurrentPage == nil {
 			break
@@ -1138,6 +1315,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.TotalPages(childComplexity), true
+
+	case "PaymentSucceededEvent.customer":
+		if e.ComplexityRoot.PaymentSucceededEvent.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentSucceededEvent.Customer(childComplexity), true
+	case "PaymentSucceededEvent.event":
+		if e.ComplexityRoot.PaymentSucceededEvent.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentSucceededEvent.Event(childComplexity), true
+	case "PaymentSucceededEvent.eventId":
+		if e.ComplexityRoot.PaymentSucceededEvent.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentSucceededEvent.EventID(childComplexity), true
+	case "PaymentSucceededEvent.receivedAt":
+		if e.ComplexityRoot.PaymentSucceededEvent.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentSucceededEvent.ReceivedAt(childComplexity), true
+	case "PaymentSucceededEvent.siteId":
+		if e.ComplexityRoot.PaymentSucceededEvent.SiteID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentSucceededEvent.SiteID(childComplexity), true
+	case "PaymentSucceededEvent.transaction":
+		if e.ComplexityRoot.PaymentSucceededEvent.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentSucceededEvent.Transaction(childComplexity), true
 
 	case "Product.createdAt":
 		if e.ComplexityRoot.Product.CreatedAt == nil {
@@ -1357,6 +1571,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Purchase.UpdatedAt(childComplexity), true
 
+	case "PurchaseEvent.customer":
+		if e.ComplexityRoot.PurchaseEvent.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseEvent.Customer(childComplexity), true
+	case "PurchaseEvent.event":
+		if e.ComplexityRoot.PurchaseEvent.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseEvent.Event(childComplexity), true
+	case "PurchaseEvent.eventId":
+		if e.ComplexityRoot.PurchaseEvent.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseEvent.EventID(childComplexity), true
+	case "PurchaseEvent.purchase":
+		if e.ComplexityRoot.PurchaseEvent.Purchase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseEvent.Purchase(childComplexity), true
+	case "PurchaseEvent.receivedAt":
+		if e.ComplexityRoot.PurchaseEvent.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseEvent.ReceivedAt(childComplexity), true
+	case "PurchaseEvent.siteId":
+		if e.ComplexityRoot.PurchaseEvent.SiteID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseEvent.SiteID(childComplexity), true
+
 	case "Query.contact":
 		if e.ComplexityRoot.Query.Contact == nil {
 			break
@@ -1537,6 +1788,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Socials.Twitter(childComplexity), true
 
+	case "Subscription.customerActivity":
+		if e.ComplexityRoot.Subscription.CustomerActivity == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_customerActivity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CustomerActivity(childComplexity, args["siteId"].(*string), args["events"].([]model.ActivityEvent)), true
+
+	case "TagAddedEvent.contact":
+		if e.ComplexityRoot.TagAddedEvent.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagAddedEvent.Contact(childComplexity), true
+	case "TagAddedEvent.event":
+		if e.ComplexityRoot.TagAddedEvent.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagAddedEvent.Event(childComplexity), true
+	case "TagAddedEvent.eventId":
+		if e.ComplexityRoot.TagAddedEvent.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagAddedEvent.EventID(childComplexity), true
+	case "TagAddedEvent.receivedAt":
+		if e.ComplexityRoot.TagAddedEvent.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagAddedEvent.ReceivedAt(childComplexity), true
+	case "TagAddedEvent.siteId":
+		if e.ComplexityRoot.TagAddedEvent.SiteID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagAddedEvent.SiteID(childComplexity), true
+	case "TagAddedEvent.tag":
+		if e.ComplexityRoot.TagAddedEvent.Tag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagAddedEvent.Tag(childComplexity), true
+
+	case "TagRemovedEvent.contact":
+		if e.ComplexityRoot.TagRemovedEvent.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRemovedEvent.Contact(childComplexity), true
+	case "TagRemovedEvent.event":
+		if e.ComplexityRoot.TagRemovedEvent.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRemovedEvent.Event(childComplexity), true
+	case "TagRemovedEvent.eventId":
+		if e.ComplexityRoot.TagRemovedEvent.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRemovedEvent.EventID(childComplexity), true
+	case "TagRemovedEvent.receivedAt":
+		if e.ComplexityRoot.TagRemovedEvent.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRemovedEvent.ReceivedAt(childComplexity), true
+	case "TagRemovedEvent.siteId":
+		if e.ComplexityRoot.TagRemovedEvent.SiteID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRemovedEvent.SiteID(childComplexity), true
+	case "TagRemovedEvent.tag":
+		if e.ComplexityRoot.TagRemovedEvent.Tag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRemovedEvent.Tag(childComplexity), true
+
 	case "Transaction.action":
 		if e.ComplexityRoot.Transaction.Action == nil {
 			break
@@ -1705,6 +2042,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -2413,6 +2767,119 @@ type Mutation {
   removeContactTags(contactId: ID!, tagIds: [ID!]!): Contact!
   "Write a note on a contact."
   createContactNote(contactId: ID!, body: String!): ContactNote!
+}
+
+"""
+Live activity, from Kajabi's webhooks (see graph/live/README.md). Over graphql-ws
+(WebSocket) or GraphQL over SSE, with the same keys as queries.
+"""
+type Subscription {
+  """
+  Events of the account as Kajabi reports them, from now on: all of them, or those of
+  ` + "`" + `siteId` + "`" + ` and of the given ` + "`" + `events` + "`" + `. Related records (the customer, the contact) are read
+  from Kajabi when the event arrives. A subscriber that falls behind is dropped with a
+  SUBSCRIBER_TOO_SLOW error.
+  """
+  customerActivity(siteId: ID, events: [ActivityEvent!]): Activity!
+}
+
+"The kinds of event Kajabi's webhooks report."
+enum ActivityEvent {
+  PURCHASE
+  PAYMENT_SUCCEEDED
+  ORDER_CREATED
+  FORM_SUBMISSION
+  TAG_ADDED
+  TAG_REMOVED
+}
+
+"One event of customerActivity."
+interface Activity {
+  "Kajabi's id of the event (a retried delivery has the same one and is delivered once)."
+  eventId: ID!
+  event: ActivityEvent!
+  "The site the event happened on, when Kajabi says."
+  siteId: ID
+  "When this service received it."
+  receivedAt: DateTime!
+}
+
+"A customer bought an offer."
+type PurchaseEvent implements Activity {
+  eventId: ID!
+  event: ActivityEvent!
+  siteId: ID
+  receivedAt: DateTime!
+  "The purchase, as the webhook carried it."
+  purchase: Purchase!
+  "The buyer, read from Kajabi."
+  customer: Customer
+}
+
+"A payment went through."
+type PaymentSucceededEvent implements Activity {
+  eventId: ID!
+  event: ActivityEvent!
+  siteId: ID
+  receivedAt: DateTime!
+  "The transaction, as the webhook carried it."
+  transaction: Transaction!
+  "The customer charged, read from Kajabi."
+  customer: Customer
+}
+
+"An order was placed."
+type OrderCreatedEvent implements Activity {
+  eventId: ID!
+  event: ActivityEvent!
+  siteId: ID
+  receivedAt: DateTime!
+  "The order, as the webhook carried it."
+  order: KajabiOrder!
+  "Its payment, as the webhook carried it."
+  transaction: Transaction
+  "The buyer, read from Kajabi."
+  customer: Customer
+}
+
+"A tag was put on a contact."
+type TagAddedEvent implements Activity {
+  eventId: ID!
+  event: ActivityEvent!
+  siteId: ID
+  receivedAt: DateTime!
+  "The contact, read from Kajabi."
+  contact: Contact
+  "The tag, as the webhook carried it."
+  tag: ContactTag!
+}
+
+"A tag was taken off a contact."
+type TagRemovedEvent implements Activity {
+  eventId: ID!
+  event: ActivityEvent!
+  siteId: ID
+  receivedAt: DateTime!
+  "The contact, read from Kajabi."
+  contact: Contact
+  "The tag, as the webhook carried it."
+  tag: ContactTag!
+}
+
+"Someone submitted a form."
+type FormSubmissionEvent implements Activity {
+  eventId: ID!
+  event: ActivityEvent!
+  siteId: ID
+  receivedAt: DateTime!
+  "Kajabi's id of the form."
+  formId: ID
+  "The form's title."
+  formTitle: String
+  "The name given."
+  name: String
+  "The email address given."
+  email: String
 }
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
@@ -3575,6 +4042,28 @@ func (ec *executionContext) field_Query_site_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_customerActivity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "siteId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["siteId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "events",
+		func(ctx context.Context, v any) ([]model.ActivityEvent, error) {
+			return ec.unmarshalOActivityEvent2ᚕgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivityEventᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["events"] = arg1
 	return args, nil
 }
 
@@ -5498,6 +5987,190 @@ func (ec *executionContext) fieldContext_Entity_findTransaction(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _FormSubmissionEvent_eventId(ctx context.Context, field graphql.CollectedField, obj *model.FormSubmissionEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormSubmissionEvent_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormSubmissionEvent_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormSubmissionEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _FormSubmissionEvent_event(ctx context.Context, field graphql.CollectedField, obj *model.FormSubmissionEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormSubmissionEvent_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ActivityEvent) graphql.Marshaler {
+			return ec.marshalNActivityEvent2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivityEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormSubmissionEvent_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormSubmissionEvent", field, false, false, "ActivityEvent")
+}
+
+func (ec *executionContext) _FormSubmissionEvent_siteId(ctx context.Context, field graphql.CollectedField, obj *model.FormSubmissionEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormSubmissionEvent_siteId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SiteID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FormSubmissionEvent_siteId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormSubmissionEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _FormSubmissionEvent_receivedAt(ctx context.Context, field graphql.CollectedField, obj *model.FormSubmissionEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormSubmissionEvent_receivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormSubmissionEvent_receivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormSubmissionEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _FormSubmissionEvent_formId(ctx context.Context, field graphql.CollectedField, obj *model.FormSubmissionEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormSubmissionEvent_formId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FormID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FormSubmissionEvent_formId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormSubmissionEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _FormSubmissionEvent_formTitle(ctx context.Context, field graphql.CollectedField, obj *model.FormSubmissionEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormSubmissionEvent_formTitle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FormTitle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FormSubmissionEvent_formTitle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormSubmissionEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _FormSubmissionEvent_name(ctx context.Context, field graphql.CollectedField, obj *model.FormSubmissionEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormSubmissionEvent_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FormSubmissionEvent_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormSubmissionEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _FormSubmissionEvent_email(ctx context.Context, field graphql.CollectedField, obj *model.FormSubmissionEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormSubmissionEvent_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FormSubmissionEvent_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormSubmissionEvent", field, false, false, "String")
+}
+
 func (ec *executionContext) _KajabiOrder_id(ctx context.Context, field graphql.CollectedField, obj *kajabi.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6511,6 +7184,194 @@ func (ec *executionContext) fieldContext_Offer_products(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _OrderCreatedEvent_eventId(ctx context.Context, field graphql.CollectedField, obj *model.OrderCreatedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCreatedEvent_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCreatedEvent_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderCreatedEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrderCreatedEvent_event(ctx context.Context, field graphql.CollectedField, obj *model.OrderCreatedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCreatedEvent_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ActivityEvent) graphql.Marshaler {
+			return ec.marshalNActivityEvent2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivityEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCreatedEvent_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderCreatedEvent", field, false, false, "ActivityEvent")
+}
+
+func (ec *executionContext) _OrderCreatedEvent_siteId(ctx context.Context, field graphql.CollectedField, obj *model.OrderCreatedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCreatedEvent_siteId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SiteID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCreatedEvent_siteId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderCreatedEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrderCreatedEvent_receivedAt(ctx context.Context, field graphql.CollectedField, obj *model.OrderCreatedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCreatedEvent_receivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCreatedEvent_receivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderCreatedEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _OrderCreatedEvent_order(ctx context.Context, field graphql.CollectedField, obj *model.OrderCreatedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCreatedEvent_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Order) graphql.Marshaler {
+			return ec.marshalNKajabiOrder2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCreatedEvent_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderCreatedEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KajabiOrder(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderCreatedEvent_transaction(ctx context.Context, field graphql.CollectedField, obj *model.OrderCreatedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCreatedEvent_transaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Transaction) graphql.Marshaler {
+			return ec.marshalOTransaction2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐTransaction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCreatedEvent_transaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderCreatedEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Transaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderCreatedEvent_customer(ctx context.Context, field graphql.CollectedField, obj *model.OrderCreatedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderCreatedEvent_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderCreatedEvent().Customer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderCreatedEvent_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderCreatedEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6670,6 +7531,162 @@ func (ec *executionContext) _PageInfo_pageSize(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_PageInfo_pageSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PaymentSucceededEvent_eventId(ctx context.Context, field graphql.CollectedField, obj *model.PaymentSucceededEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentSucceededEvent_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentSucceededEvent_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentSucceededEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PaymentSucceededEvent_event(ctx context.Context, field graphql.CollectedField, obj *model.PaymentSucceededEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentSucceededEvent_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ActivityEvent) graphql.Marshaler {
+			return ec.marshalNActivityEvent2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivityEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentSucceededEvent_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentSucceededEvent", field, false, false, "ActivityEvent")
+}
+
+func (ec *executionContext) _PaymentSucceededEvent_siteId(ctx context.Context, field graphql.CollectedField, obj *model.PaymentSucceededEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentSucceededEvent_siteId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SiteID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentSucceededEvent_siteId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentSucceededEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PaymentSucceededEvent_receivedAt(ctx context.Context, field graphql.CollectedField, obj *model.PaymentSucceededEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentSucceededEvent_receivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentSucceededEvent_receivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentSucceededEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PaymentSucceededEvent_transaction(ctx context.Context, field graphql.CollectedField, obj *model.PaymentSucceededEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentSucceededEvent_transaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Transaction) graphql.Marshaler {
+			return ec.marshalNTransaction2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐTransaction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentSucceededEvent_transaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PaymentSucceededEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Transaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PaymentSucceededEvent_customer(ctx context.Context, field graphql.CollectedField, obj *model.PaymentSucceededEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentSucceededEvent_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PaymentSucceededEvent().Customer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentSucceededEvent_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PaymentSucceededEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *kajabi.Product) (ret graphql.Marshaler) {
@@ -7527,6 +8544,162 @@ func (ec *executionContext) fieldContext_Purchase_customer(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _PurchaseEvent_eventId(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseEvent_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseEvent_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurchaseEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PurchaseEvent_event(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseEvent_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ActivityEvent) graphql.Marshaler {
+			return ec.marshalNActivityEvent2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivityEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseEvent_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurchaseEvent", field, false, false, "ActivityEvent")
+}
+
+func (ec *executionContext) _PurchaseEvent_siteId(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseEvent_siteId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SiteID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseEvent_siteId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurchaseEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PurchaseEvent_receivedAt(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseEvent_receivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseEvent_receivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurchaseEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PurchaseEvent_purchase(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseEvent_purchase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purchase, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Purchase) graphql.Marshaler {
+			return ec.marshalNPurchase2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐPurchase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseEvent_purchase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PurchaseEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Purchase(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PurchaseEvent_customer(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseEvent_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PurchaseEvent().Customer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseEvent_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PurchaseEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_customers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8312,6 +9485,362 @@ func (ec *executionContext) _Socials_instagram(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Socials_instagram(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Socials", field, false, false, "String")
+}
+
+func (ec *executionContext) _Subscription_customerActivity(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_customerActivity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CustomerActivity(ctx, fc.Args["siteId"].(*string), fc.Args["events"].([]model.ActivityEvent))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_customerActivity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_customerActivity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TagAddedEvent_eventId(ctx context.Context, field graphql.CollectedField, obj *model.TagAddedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagAddedEvent_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagAddedEvent_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagAddedEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TagAddedEvent_event(ctx context.Context, field graphql.CollectedField, obj *model.TagAddedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagAddedEvent_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ActivityEvent) graphql.Marshaler {
+			return ec.marshalNActivityEvent2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivityEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagAddedEvent_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagAddedEvent", field, false, false, "ActivityEvent")
+}
+
+func (ec *executionContext) _TagAddedEvent_siteId(ctx context.Context, field graphql.CollectedField, obj *model.TagAddedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagAddedEvent_siteId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SiteID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TagAddedEvent_siteId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagAddedEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TagAddedEvent_receivedAt(ctx context.Context, field graphql.CollectedField, obj *model.TagAddedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagAddedEvent_receivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagAddedEvent_receivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagAddedEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _TagAddedEvent_contact(ctx context.Context, field graphql.CollectedField, obj *model.TagAddedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagAddedEvent_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TagAddedEvent().Contact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Contact) graphql.Marshaler {
+			return ec.marshalOContact2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContact(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TagAddedEvent_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TagAddedEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TagAddedEvent_tag(ctx context.Context, field graphql.CollectedField, obj *model.TagAddedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagAddedEvent_tag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.ContactTag) graphql.Marshaler {
+			return ec.marshalNContactTag2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContactTag(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagAddedEvent_tag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TagAddedEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactTag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TagRemovedEvent_eventId(ctx context.Context, field graphql.CollectedField, obj *model.TagRemovedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRemovedEvent_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagRemovedEvent_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagRemovedEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TagRemovedEvent_event(ctx context.Context, field graphql.CollectedField, obj *model.TagRemovedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRemovedEvent_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ActivityEvent) graphql.Marshaler {
+			return ec.marshalNActivityEvent2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivityEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagRemovedEvent_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagRemovedEvent", field, false, false, "ActivityEvent")
+}
+
+func (ec *executionContext) _TagRemovedEvent_siteId(ctx context.Context, field graphql.CollectedField, obj *model.TagRemovedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRemovedEvent_siteId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SiteID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TagRemovedEvent_siteId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagRemovedEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TagRemovedEvent_receivedAt(ctx context.Context, field graphql.CollectedField, obj *model.TagRemovedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRemovedEvent_receivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagRemovedEvent_receivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagRemovedEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _TagRemovedEvent_contact(ctx context.Context, field graphql.CollectedField, obj *model.TagRemovedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRemovedEvent_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TagRemovedEvent().Contact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.Contact) graphql.Marshaler {
+			return ec.marshalOContact2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContact(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TagRemovedEvent_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TagRemovedEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TagRemovedEvent_tag(ctx context.Context, field graphql.CollectedField, obj *model.TagRemovedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRemovedEvent_tag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kajabi.ContactTag) graphql.Marshaler {
+			return ec.marshalNContactTag2ᚖgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋkajabiᚐContactTag(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagRemovedEvent_tag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TagRemovedEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactTag(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Transaction_id(ctx context.Context, field graphql.CollectedField, obj *kajabi.Transaction) (ret graphql.Marshaler) {
@@ -10796,6 +12325,49 @@ func UnmarshalTransactionRepresentation(ctx context.Context, raw any) (model.Tra
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet, obj model.Activity) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case *model.TagRemovedEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._TagRemovedEvent(ctx, sel, obj)
+	case *model.TagAddedEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._TagAddedEvent(ctx, sel, obj)
+	case *model.PurchaseEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PurchaseEvent(ctx, sel, obj)
+	case *model.PaymentSucceededEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PaymentSucceededEvent(ctx, sel, obj)
+	case *model.OrderCreatedEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._OrderCreatedEvent(ctx, sel, obj)
+	case *model.FormSubmissionEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._FormSubmissionEvent(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Activity must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj model.Node) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
@@ -11466,6 +13038,74 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 	return out
 }
 
+var formSubmissionEventImplementors = []string{"FormSubmissionEvent", "Activity"}
+
+func (ec *executionContext) _FormSubmissionEvent(ctx context.Context, sel ast.SelectionSet, obj *model.FormSubmissionEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, formSubmissionEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FormSubmissionEvent")
+		case "eventId":
+			out.Values[i] = ec._FormSubmissionEvent_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "event":
+			out.Values[i] = ec._FormSubmissionEvent_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "siteId":
+			out.Values[i] = ec._FormSubmissionEvent_siteId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "receivedAt":
+			out.Values[i] = ec._FormSubmissionEvent_receivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "formId":
+			out.Values[i] = ec._FormSubmissionEvent_formId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "formTitle":
+			out.Values[i] = ec._FormSubmissionEvent_formTitle(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._FormSubmissionEvent_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._FormSubmissionEvent_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var kajabiOrderImplementors = []string{"KajabiOrder", "_Entity"}
 
 func (ec *executionContext) _KajabiOrder(ctx context.Context, sel ast.SelectionSet, obj *kajabi.Order) graphql.Marshaler {
@@ -11760,6 +13400,70 @@ func (ec *executionContext) _Offer(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var orderCreatedEventImplementors = []string{"OrderCreatedEvent", "Activity"}
+
+func (ec *executionContext) _OrderCreatedEvent(ctx context.Context, sel ast.SelectionSet, obj *model.OrderCreatedEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderCreatedEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderCreatedEvent")
+		case "eventId":
+			out.Values[i] = ec._OrderCreatedEvent_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "event":
+			out.Values[i] = ec._OrderCreatedEvent_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "siteId":
+			out.Values[i] = ec._OrderCreatedEvent_siteId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "receivedAt":
+			out.Values[i] = ec._OrderCreatedEvent_receivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "order":
+			out.Values[i] = ec._OrderCreatedEvent_order(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transaction":
+			out.Values[i] = ec._OrderCreatedEvent_transaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderCreatedEvent_customer(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
@@ -11806,6 +13510,65 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var paymentSucceededEventImplementors = []string{"PaymentSucceededEvent", "Activity"}
+
+func (ec *executionContext) _PaymentSucceededEvent(ctx context.Context, sel ast.SelectionSet, obj *model.PaymentSucceededEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, paymentSucceededEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PaymentSucceededEvent")
+		case "eventId":
+			out.Values[i] = ec._PaymentSucceededEvent_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "event":
+			out.Values[i] = ec._PaymentSucceededEvent_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "siteId":
+			out.Values[i] = ec._PaymentSucceededEvent_siteId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "receivedAt":
+			out.Values[i] = ec._PaymentSucceededEvent_receivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transaction":
+			out.Values[i] = ec._PaymentSucceededEvent_transaction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PaymentSucceededEvent_customer(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12064,6 +13827,65 @@ func (ec *executionContext) _Purchase(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var purchaseEventImplementors = []string{"PurchaseEvent", "Activity"}
+
+func (ec *executionContext) _PurchaseEvent(ctx context.Context, sel ast.SelectionSet, obj *model.PurchaseEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, purchaseEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PurchaseEvent")
+		case "eventId":
+			out.Values[i] = ec._PurchaseEvent_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "event":
+			out.Values[i] = ec._PurchaseEvent_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "siteId":
+			out.Values[i] = ec._PurchaseEvent_siteId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "receivedAt":
+			out.Values[i] = ec._PurchaseEvent_receivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "purchase":
+			out.Values[i] = ec._PurchaseEvent_purchase(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PurchaseEvent_customer(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -12270,6 +14092,144 @@ func (ec *executionContext) _Socials(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = ec._Socials_instagram(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "customerActivity":
+		return ec._Subscription_customerActivity(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
+var tagAddedEventImplementors = []string{"TagAddedEvent", "Activity"}
+
+func (ec *executionContext) _TagAddedEvent(ctx context.Context, sel ast.SelectionSet, obj *model.TagAddedEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tagAddedEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TagAddedEvent")
+		case "eventId":
+			out.Values[i] = ec._TagAddedEvent_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "event":
+			out.Values[i] = ec._TagAddedEvent_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "siteId":
+			out.Values[i] = ec._TagAddedEvent_siteId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "receivedAt":
+			out.Values[i] = ec._TagAddedEvent_receivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TagAddedEvent_contact(ctx, field, obj)
+				})
+		case "tag":
+			out.Values[i] = ec._TagAddedEvent_tag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tagRemovedEventImplementors = []string{"TagRemovedEvent", "Activity"}
+
+func (ec *executionContext) _TagRemovedEvent(ctx context.Context, sel ast.SelectionSet, obj *model.TagRemovedEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tagRemovedEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TagRemovedEvent")
+		case "eventId":
+			out.Values[i] = ec._TagRemovedEvent_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "event":
+			out.Values[i] = ec._TagRemovedEvent_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "siteId":
+			out.Values[i] = ec._TagRemovedEvent_siteId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "receivedAt":
+			out.Values[i] = ec._TagRemovedEvent_receivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TagRemovedEvent_contact(ctx, field, obj)
+				})
+		case "tag":
+			out.Values[i] = ec._TagRemovedEvent_tag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -12791,6 +14751,24 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
+
+func (ec *executionContext) marshalNActivity2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivity(ctx context.Context, sel ast.SelectionSet, v model.Activity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Activity!")
+		return graphql.Null
+	}
+	return ec._Activity(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNActivityEvent2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivityEvent(ctx context.Context, v any) (model.ActivityEvent, error) {
+	var res model.ActivityEvent
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNActivityEvent2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivityEvent(ctx context.Context, sel ast.SelectionSet, v model.ActivityEvent) graphql.Marshaler {
+	return v
+}
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
@@ -13668,6 +15646,42 @@ func (ec *executionContext) marshalNfederation__Scope2ᚕᚕstringᚄ(ctx contex
 	for i := range v {
 		ret[i] = ec.marshalNfederation__Scope2ᚕstringᚄ(ctx, sel, v[i])
 	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOActivityEvent2ᚕgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivityEventᚄ(ctx context.Context, v any) ([]model.ActivityEvent, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ActivityEvent, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNActivityEvent2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivityEvent(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOActivityEvent2ᚕgithubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivityEventᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ActivityEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActivityEvent2githubᚗcomᚋkajabiᚑgraphqlᚋfacadeᚋgraphᚋmodelᚐActivityEvent(ctx, sel, v[i])
+	})
 
 	for _, e := range ret {
 		if e == graphql.Null {

@@ -5,7 +5,10 @@ package graph
 
 //go:generate go run github.com/99designs/gqlgen generate
 
-import "github.com/kajabi-graphql/facade/kajabi"
+import (
+	"github.com/kajabi-graphql/facade/graph/live"
+	"github.com/kajabi-graphql/facade/kajabi"
+)
 
 // Resolver holds what the resolvers need; one is shared by all requests.
 type Resolver struct {
@@ -14,4 +17,6 @@ type Resolver struct {
 	DefaultSiteID string
 	// Mutations lets the Mutation fields run (MUTATIONS=true); off, each is FORBIDDEN.
 	Mutations bool
+	// Live feeds the subscriptions; nil refuses them (LIVE_UNAVAILABLE).
+	Live *live.Hub
 }

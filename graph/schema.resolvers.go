@@ -165,6 +165,16 @@ func (r *offerResolver) Products(ctx context.Context, obj *kajabi.Offer) ([]*kaj
 	return loaded(ctx, products, errs), nil
 }
 
+// Customer is the resolver for the customer field.
+func (r *orderCreatedEventResolver) Customer(ctx context.Context, obj *model.OrderCreatedEvent) (*kajabi.Customer, error) {
+	return byID(ctx, obj.CustomerID, loader.For(ctx).Customer)
+}
+
+// Customer is the resolver for the customer field.
+func (r *paymentSucceededEventResolver) Customer(ctx context.Context, obj *model.PaymentSucceededEvent) (*kajabi.Customer, error) {
+	return byID(ctx, obj.CustomerID, loader.For(ctx).Customer)
+}
+
 // NodeID is the resolver for the nodeId field.
 func (r *productResolver) NodeID(ctx context.Context, obj *kajabi.Product) (string, error) {
 	return nodeID("Product", obj.ID), nil
@@ -191,6 +201,11 @@ func (r *purchaseResolver) Offer(ctx context.Context, obj *kajabi.Purchase) (*ka
 // Customer is the resolver for the customer field.
 func (r *purchaseResolver) Customer(ctx context.Context, obj *kajabi.Purchase) (*kajabi.Customer, error) {
 	return customer(ctx, obj.Customer)
+}
+
+// Customer is the resolver for the customer field.
+func (r *purchaseEventResolver) Customer(ctx context.Context, obj *model.PurchaseEvent) (*kajabi.Customer, error) {
+	return byID(ctx, obj.CustomerID, loader.For(ctx).Customer)
 }
 
 // Customers is the resolver for the customers field.
@@ -281,6 +296,21 @@ func (r *siteResolver) NodeID(ctx context.Context, obj *kajabi.Site) (string, er
 	return nodeID("Site", obj.ID), nil
 }
 
+// CustomerActivity is the resolver for the customerActivity field.
+func (r *subscriptionResolver) CustomerActivity(ctx context.Context, siteID *string, events []model.ActivityEvent) (<-chan model.Activity, error) {
+	return r.customerActivity(ctx, siteID, events)
+}
+
+// Contact is the resolver for the contact field.
+func (r *tagAddedEventResolver) Contact(ctx context.Context, obj *model.TagAddedEvent) (*kajabi.Contact, error) {
+	return byID(ctx, obj.ContactID, loader.For(ctx).Contact)
+}
+
+// Contact is the resolver for the contact field.
+func (r *tagRemovedEventResolver) Contact(ctx context.Context, obj *model.TagRemovedEvent) (*kajabi.Contact, error) {
+	return byID(ctx, obj.ContactID, loader.For(ctx).Contact)
+}
+
 // Customer is the resolver for the customer field.
 func (r *transactionResolver) Customer(ctx context.Context, obj *kajabi.Transaction) (*kajabi.Customer, error) {
 	return customer(ctx, obj.Customer)
@@ -301,11 +331,24 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Offer returns OfferResolver implementation.
 func (r *Resolver) Offer() OfferResolver { return &offerResolver{r} }
 
+// OrderCreatedEvent returns OrderCreatedEventResolver implementation.
+func (r *Resolver) OrderCreatedEvent() OrderCreatedEventResolver {
+	return &orderCreatedEventResolver{r}
+}
+
+// PaymentSucceededEvent returns PaymentSucceededEventResolver implementation.
+func (r *Resolver) PaymentSucceededEvent() PaymentSucceededEventResolver {
+	return &paymentSucceededEventResolver{r}
+}
+
 // Product returns ProductResolver implementation.
 func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
 
 // Purchase returns PurchaseResolver implementation.
 func (r *Resolver) Purchase() PurchaseResolver { return &purchaseResolver{r} }
+
+// PurchaseEvent returns PurchaseEventResolver implementation.
+func (r *Resolver) PurchaseEvent() PurchaseEventResolver { return &purchaseEventResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -313,18 +356,33 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Site returns SiteResolver implementation.
 func (r *Resolver) Site() SiteResolver { return &siteResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
+// TagAddedEvent returns TagAddedEventResolver implementation.
+func (r *Resolver) TagAddedEvent() TagAddedEventResolver { return &tagAddedEventResolver{r} }
+
+// TagRemovedEvent returns TagRemovedEventResolver implementation.
+func (r *Resolver) TagRemovedEvent() TagRemovedEventResolver { return &tagRemovedEventResolver{r} }
+
 // Transaction returns TransactionResolver implementation.
 func (r *Resolver) Transaction() TransactionResolver { return &transactionResolver{r} }
 
 type (
-	contactResolver     struct{ *Resolver }
-	customerResolver    struct{ *Resolver }
-	kajabiOrderResolver struct{ *Resolver }
-	mutationResolver    struct{ *Resolver }
-	offerResolver       struct{ *Resolver }
-	productResolver     struct{ *Resolver }
-	purchaseResolver    struct{ *Resolver }
-	queryResolver       struct{ *Resolver }
-	siteResolver        struct{ *Resolver }
-	transactionResolver struct{ *Resolver }
+	contactResolver               struct{ *Resolver }
+	customerResolver              struct{ *Resolver }
+	kajabiOrderResolver           struct{ *Resolver }
+	mutationResolver              struct{ *Resolver }
+	offerResolver                 struct{ *Resolver }
+	orderCreatedEventResolver     struct{ *Resolver }
+	paymentSucceededEventResolver struct{ *Resolver }
+	productResolver               struct{ *Resolver }
+	purchaseResolver              struct{ *Resolver }
+	purchaseEventResolver         struct{ *Resolver }
+	queryResolver                 struct{ *Resolver }
+	siteResolver                  struct{ *Resolver }
+	subscriptionResolver          struct{ *Resolver }
+	tagAddedEventResolver         struct{ *Resolver }
+	tagRemovedEventResolver       struct{ *Resolver }
+	transactionResolver           struct{ *Resolver }
 )

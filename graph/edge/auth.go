@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/rs/zerolog"
 
 	"github.com/kajabi-graphql/facade/graph"
@@ -160,34 +161,18 @@ func callerOf(ctx context.Context) string {
 // Otherwise (open mode) every request uses the service's client.
 func authenticate(keys *APIKeys, passthrough bool, service *kajabi.Client, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		caller := loader.Caller{ID: "open", Client: service, Credential: "service"}
-		// Preflights carry no credentials and run nothing, so keys are not asked of them.
-		if keys != nil && r.Method != http.MethodOptions {
-			presented := presentedKey(r)
-			if presented == "" {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="graphql"`)
-				reject(w, r, http.StatusUnauthorized, graph.CodeUnauthenticated,
-					"this service needs an API key: send it as X-API-Key: <key> or Authorization: Bearer <key>")
-				return
-			}
-			id, write, ok := keys.match(presented)
-			if !ok {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="graphql", error="invalid_token"`)
-				reject(w, r, http.StatusUnauthorized, graph.CodeUnauthenticated, "the API key is not valid")
-				return
-			}
-			caller.ID, caller.ReadOnly = id, !write
+		// A browser cannot set headers on a WebSocket: without them, the graphql-ws
+		// connection_init payload carries the key (see authenticateInit).
+		if isUpgrade(r) && (keys != nil || passthrough) && presentedKey(r) == "" {
+			ctx := context.WithValue(r.Context(), deferredAuthKey{}, authenticator{keys, passthrough, service})
+			next.ServeHTTP(w, r.WithContext(loader.WithCaller(ctx, loader.Caller{ID: "pending", Client: service, Credential: "pending"})))
+			return
 		}
-		if passthrough {
-			token, ok := bearerToken(r)
-			if !ok {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="kajabi"`)
-				reject(w, r, http.StatusUnauthorized, graph.CodeUnauthenticated,
-					"send your Kajabi access token as Authorization: Bearer <token>")
-				return
-			}
-			id := tokenIdentity(token)
-			caller = loader.Caller{ID: id, Client: service.ForToken(token), Credential: id}
+		caller, refused := authenticator{keys, passthrough, service}.decide(r)
+		if refused != nil {
+			w.Header().Set("WWW-Authenticate", refused.challenge)
+			reject(w, r, http.StatusUnauthorized, graph.CodeUnauthenticated, refused.msg)
+			return
 		}
 		if caller.ID != "open" {
 			zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("caller", caller.ID) })
@@ -195,6 +180,76 @@ func authenticate(keys *APIKeys, passthrough bool, service *kajabi.Client, next 
 		next.ServeHTTP(w, r.WithContext(loader.WithCaller(r.Context(), caller)))
 	})
 }
+
+type authenticator struct {
+	keys        *APIKeys
+	passthrough bool
+	service     *kajabi.Client
+}
+
+type authRefusal struct{ challenge, msg string }
+
+type deferredAuthKey struct{}
+
+// decide is who sends r, with which Kajabi credential, or why r is refused.
+func (a authenticator) decide(r *http.Request) (loader.Caller, *authRefusal) {
+	caller := loader.Caller{ID: "open", Client: a.service, Credential: "service"}
+	// Preflights carry no credentials and run nothing, so keys are not asked of them.
+	if a.keys != nil && r.Method != http.MethodOptions {
+		presented := presentedKey(r)
+		if presented == "" {
+			return caller, &authRefusal{`Bearer realm="graphql"`,
+				"this service needs an API key: send it as X-API-Key: <key> or Authorization: Bearer <key>"}
+		}
+		id, write, ok := a.keys.match(presented)
+		if !ok {
+			return caller, &authRefusal{`Bearer realm="graphql", error="invalid_token"`, "the API key is not valid"}
+		}
+		caller.ID, caller.ReadOnly = id, !write
+	}
+	if a.passthrough {
+		token, ok := bearerToken(r)
+		if !ok {
+			return caller, &authRefusal{`Bearer realm="kajabi"`, "send your Kajabi access token as Authorization: Bearer <token>"}
+		}
+		id := tokenIdentity(token)
+		caller = loader.Caller{ID: id, Client: a.service.ForToken(token), Credential: id}
+	}
+	return caller, nil
+}
+
+// authenticateInit decides the caller of a WebSocket that came without credentials from
+// its connection_init payload, which carries them as headers would: X-API-Key or
+// Authorization, at the top or under "headers".
+func authenticateInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	a, deferred := ctx.Value(deferredAuthKey{}).(authenticator)
+	if !deferred {
+		return ctx, nil, nil
+	}
+	h := http.Header{}
+	for _, src := range []map[string]any{payload, nested(payload["headers"])} {
+		for k, v := range src {
+			if s, ok := v.(string); ok && (strings.EqualFold(k, "X-API-Key") || strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "apiKey")) {
+				if strings.EqualFold(k, "apiKey") {
+					k = "X-API-Key"
+				}
+				h.Set(k, s)
+			}
+		}
+	}
+	caller, refused := a.decide(&http.Request{Method: http.MethodGet, Header: h})
+	if refused != nil {
+		return ctx, nil, errors.New(refused.msg)
+	}
+	return loader.Renew(loader.WithCaller(ctx, caller)), nil, nil
+}
+
+func nested(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func isUpgrade(r *http.Request) bool { return r.Header.Get("Upgrade") != "" }
 
 // RequireAPIKey admits only requests that carry one of keys, refused as the GraphQL
 // endpoint refuses them: for routes beside it that must follow the same service mode (the

@@ -76,6 +76,9 @@ func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
 	}
 	srv := handler.New(graph.NewSchema(r))
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
+	for _, t := range subscriptionTransports(opts.CORSOrigins) {
+		srv.AddTransport(t)
+	}
 	// Not transport.GET/POST: they answer 422 to a document error under application/json
 	// and send "data": null with request errors; httpTransport follows GraphQL over HTTP.
 	srv.AddTransport(httpTransport{})
@@ -93,12 +96,15 @@ func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
 		persisted = lru.New[string](1000)
 	}
 	srv.Use(newPersistedQueries(opts.PersistedQueries, persisted))
+	srv.Use(streamsOnly{})
 	srv.Use(&limitsExtension{limits: limits, introspection: opts.Introspection, allowlist: opts.Allowlist, queries: queries})
 	admit := newAdmission(opts.Admission)
 	srv.Use(rateGate{admit})
 	srv.SetErrorPresenter(graph.ErrorPresenter(opts.FieldSuggestions))
 	srv.SetRecoverFunc(graph.RecoverPanic)
 	srv.AroundOperations(nameOperation)
+	srv.AroundOperations(graph.AroundSubscription)
+	srv.AroundResponses(graph.AroundEvent)
 	srv.AroundResponses(markStale)
 	if opts.Telemetry != nil {
 		srv.Use(opts.Telemetry.GraphQL())
@@ -111,8 +117,7 @@ func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
 	loaders := loader.Config{Concurrency: opts.RequestConcurrency, Cache: opts.Cache}
 	loaders.Observer = opts.Telemetry.LoaderObserver()
 	h := loader.Middleware(loaders, srv)
-	h = admit.limit(h)
-	h = withDeadline(opts.Timeout, h)
+	h = unlessStreaming(h, withDeadline(opts.Timeout, admit.limit(h)))
 	h = authenticate(opts.APIKeys, opts.Passthrough, r.Client, h)
 	if !opts.DisableCSRFPrevention {
 		h = preventCSRF(h)

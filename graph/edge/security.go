@@ -30,7 +30,8 @@ var simpleContentTypes = []string{"text/plain", "application/x-www-form-urlencod
 // service's credentials, from inside the network or from the machine the service is on.
 func preventCSRF(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodOptions || !needsPreflightHeader(r.Header) {
+		// A WebSocket's Origin is checked when it is accepted (see subscriptionTransports).
+		if r.Method == http.MethodOptions || isUpgrade(r) || !needsPreflightHeader(r.Header) {
 			next.ServeHTTP(w, r)
 			return
 		}

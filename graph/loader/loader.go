@@ -39,6 +39,7 @@ type Config struct {
 
 // Loaders are one request's loaders and its memo of what Kajabi already answered.
 type Loaders struct {
+	cfg      Config
 	client   *kajabi.Client
 	cache    *Cache
 	identity string
@@ -74,6 +75,7 @@ func New(cfg Config, client *kajabi.Client, identity string) *Loaders {
 		wait = 2 * time.Millisecond
 	}
 	l := &Loaders{
+		cfg:      cfg,
 		client:   client,
 		cache:    cfg.Cache,
 		identity: identity,

@@ -113,11 +113,80 @@ type SiteRepresentation struct {
 	MatchedKey SiteMatchedKey `json:"-"`
 }
 
+// Live activity, from Kajabi's webhooks (see graph/live/README.md). Over graphql-ws
+// (WebSocket) or GraphQL over SSE, with the same keys as queries.
+type Subscription struct {
+}
+
 type TransactionRepresentation struct {
 	ID *string `json:"id,omitempty"`
 	// The @key this representation matched: one of the TransactionMatchedKey constants.
 	// gqlgen sets it from the fields the router sent; the router does not send it.
 	MatchedKey TransactionMatchedKey `json:"-"`
+}
+
+// The kinds of event Kajabi's webhooks report.
+type ActivityEvent string
+
+const (
+	ActivityEventPurchase         ActivityEvent = "PURCHASE"
+	ActivityEventPaymentSucceeded ActivityEvent = "PAYMENT_SUCCEEDED"
+	ActivityEventOrderCreated     ActivityEvent = "ORDER_CREATED"
+	ActivityEventFormSubmission   ActivityEvent = "FORM_SUBMISSION"
+	ActivityEventTagAdded         ActivityEvent = "TAG_ADDED"
+	ActivityEventTagRemoved       ActivityEvent = "TAG_REMOVED"
+)
+
+var AllActivityEvent = []ActivityEvent{
+	ActivityEventPurchase,
+	ActivityEventPaymentSucceeded,
+	ActivityEventOrderCreated,
+	ActivityEventFormSubmission,
+	ActivityEventTagAdded,
+	ActivityEventTagRemoved,
+}
+
+func (e ActivityEvent) IsValid() bool {
+	switch e {
+	case ActivityEventPurchase, ActivityEventPaymentSucceeded, ActivityEventOrderCreated, ActivityEventFormSubmission, ActivityEventTagAdded, ActivityEventTagRemoved:
+		return true
+	}
+	return false
+}
+
+func (e ActivityEvent) String() string {
+	return string(e)
+}
+
+func (e *ActivityEvent) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ActivityEvent(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ActivityEvent", str)
+	}
+	return nil
+}
+
+func (e ActivityEvent) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ActivityEvent) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ActivityEvent) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Customer attributes Kajabi can sort by.

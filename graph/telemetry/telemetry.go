@@ -65,6 +65,7 @@ type T struct {
 	breakerState    prometheus.Gauge
 	batchSize       *prometheus.HistogramVec
 	cacheRequests   *prometheus.CounterVec
+	webhooks        *prometheus.CounterVec
 }
 
 // instrumentationName names the tracer, as OpenTelemetry asks.
@@ -118,6 +119,8 @@ func (t *T) register() {
 		"Keys per dataloader batch, by loader.", []float64{1, 2, 5, 10, 20, 50, 100}, "loader")
 	t.cacheRequests = f.counter("cache_requests_total",
 		"Look-ups in the cache of sites, products and offers shared across requests, by result (hit or miss).", "result")
+	t.webhooks = f.counter("webhook_deliveries_total",
+		"Deliveries to /webhooks/kajabi by outcome: accepted, duplicate (accepted, not published again), bad_secret, bad_method, too_large, bad_shape, overloaded.", "outcome")
 	t.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -191,4 +194,9 @@ func (s *labelSet) value(v string) string {
 	}
 	s.seen[v] = struct{}{}
 	return v
+}
+
+// WebhookObserver counts webhook deliveries by outcome (graph/live.Options.Observe).
+func (t *T) WebhookObserver() func(outcome string) {
+	return func(outcome string) { t.webhooks.WithLabelValues(outcome).Inc() }
 }
