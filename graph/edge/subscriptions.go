@@ -64,6 +64,9 @@ type streamingKey struct{}
 func unlessStreaming(stream, other http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if streaming(r) {
+			if (transport.SSE{}).Supports(r) {
+				w = renewingWriter{w, http.NewResponseController(w)}
+			}
 			stream.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), streamingKey{}, true)))
 			return
 		}
@@ -90,3 +93,24 @@ func (streamsOnly) MutateOperationContext(ctx context.Context, opCtx *graphql.Op
 		Extensions: map[string]any{"code": graph.CodeSubscriptionsOnly},
 	}
 }
+
+// streamWriteTimeout bounds each write of an SSE stream: twice the keep-alive ping, so a
+// subscriber that stops reading is cut off, while one that reads lives on.
+const streamWriteTimeout = 30 * time.Second
+
+// renewingWriter renews the write deadline before each write of an SSE stream. The
+// server's WriteTimeout bounds a whole response, which would end every subscription after
+// a minute. (A WebSocket leaves the server's timeouts behind when it takes the connection.)
+type renewingWriter struct {
+	http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (w renewingWriter) Write(b []byte) (int, error) {
+	_ = w.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	return w.ResponseWriter.Write(b)
+}
+
+func (w renewingWriter) Flush() { _ = w.rc.Flush() }
+
+func (w renewingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
