@@ -51,7 +51,8 @@ async function startService(dir) {
   const build = spawnSync('go', ['build', '-o', bin, '.'], { cwd: repo, stdio: 'inherit', timeout: 300_000 });
   if (build.status !== 0) throw new Error(`go build failed (${build.error?.message ?? `exit ${build.status}`})`);
 
-  const env = { ...process.env, LISTEN_ADDR: '127.0.0.1:0', LOG_FORMAT: 'json', LOG_LEVEL: 'info' };
+  // MUTATIONS: the Apollo suite writes a customer's offers and reads its cache back.
+  const env = { ...process.env, LISTEN_ADDR: '127.0.0.1:0', LOG_FORMAT: 'json', LOG_LEVEL: 'info', MUTATIONS: 'true' };
   // The suites compare with the sandbox's seeded data: never point them at a real account.
   for (const k of Object.keys(env)) {
     if (k.startsWith('KAJABI_') || k.startsWith('SANDBOX_')) delete env[k];
