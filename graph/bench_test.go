@@ -75,6 +75,20 @@ func sandboxLatency(b *testing.B) time.Duration {
 	return d
 }
 
+// serveEach sends body to h once per benchmark iteration, failing on any error answer.
+func serveEach(b *testing.B, h http.Handler, body []byte) {
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"errors"`)) {
+			b.Fatalf("status %d: %s", w.Code, w.Body.Bytes())
+		}
+	}
+}
+
 type benchServer struct{ url string }
 
 func newBenchServer(b *testing.B, up *kajabitest.Upstream, client *kajabi.Client) *benchServer {
@@ -124,16 +138,7 @@ func BenchmarkHandler(b *testing.B) {
 	for _, q := range benchQueries {
 		body, _ := json.Marshal(map[string]string{"query": q.query})
 		b.Run(q.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, req)
-				if w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"errors"`)) {
-					b.Fatalf("status %d: %s", w.Code, w.Body.Bytes())
-				}
-			}
+			serveEach(b, h, body)
 		})
 	}
 }
@@ -171,16 +176,7 @@ func BenchmarkListWithFleet(b *testing.B) {
 		}
 		h := edge.NewHandler(&graph.Resolver{Client: client, DefaultSiteID: "101"}, edge.HandlerOptions{})
 		b.Run(tt.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, req)
-				if w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"errors"`)) {
-					b.Fatalf("status %d: %s", w.Code, w.Body.Bytes())
-				}
-			}
+			serveEach(b, h, body)
 		})
 	}
 }
