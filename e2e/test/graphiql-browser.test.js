@@ -133,9 +133,17 @@ describe('GraphiQL in Chromium', () => {
     assert.match(res.request().headers().accept, /multipart\/mixed/);
     const contentType = res.headers()['content-type'];
     assert.match(contentType, /^multipart\/mixed/, 'the service streamed increments');
-    // On the wire: the list without contacts, then the contacts in later parts.
-    const boundary = /boundary="?([^";]+)"?/.exec(contentType)[1];
-    const payloads = (await res.text()).split(`--${boundary}`).map((p) => p.split('\r\n\r\n')[1])
+    // On the wire: the list without contacts, then the contacts in later parts. Chromium
+    // does not keep a streamed body for devtools reliably, so send GraphiQL's own request
+    // (same Accept, same body) once more from here and read its parts.
+    const sent = res.request();
+    const again = await fetch(sent.url(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: sent.headers().accept },
+      body: sent.postData(),
+    });
+    const boundary = /boundary="?([^";]+)"?/.exec(again.headers.get('content-type'))[1];
+    const payloads = (await again.text()).split(`--${boundary}`).map((p) => p.split('\r\n\r\n')[1])
       .filter((p) => p && p.trim()).map((p) => JSON.parse(p));
     assert.ok(payloads.length >= 2, `got ${payloads.length} parts, want the list and its increments`);
     assert.ok(payloads[0].data.customers.nodes.every((n) => !n.contact), 'the first part has no contacts');
