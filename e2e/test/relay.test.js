@@ -1,8 +1,8 @@
 // Relay: relay-compiler compiles the small app in relay/ against the service's schema, and
-// relay-runtime (no browser) runs its operations against the running service: forward
-// paging through a filtered, sorted connection with @connection, and refetching a customer
-// by its global id, checked against the sandbox's REST API. Then Apollo Client receives a
-// @defer'red relation in increments.
+// relay-runtime (no browser) runs its operations against the running service: forward and
+// backward paging through a filtered, sorted connection with @connection, and refetching a
+// customer by its global id, checked against the sandbox's REST API. Then Apollo Client
+// receives a @defer'red relation in increments.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,7 +40,8 @@ async function artifact(name) {
   return (await import(pathToFileURL(path.join(relayDir, '__generated__', `${name}.graphql.js`)).href)).default;
 }
 
-function environment() {
+/** A Relay environment on the service; `seen` collects each raw response, as sent. */
+function environment(seen = []) {
   return new Environment({
     network: Network.create(async (params, variables) => {
       const res = await fetch(graphqlURL, {
@@ -48,7 +49,9 @@ function environment() {
         headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
         body: JSON.stringify({ query: params.text, variables }),
       });
-      return res.json();
+      const body = await res.json();
+      seen.push(body);
+      return body;
     }),
     store: new Store(new RecordSource()),
     // Kajabi ids repeat across types; the global id does not.
@@ -67,6 +70,7 @@ describe('Relay', () => {
       customer: await artifact('app_customer'),
       refetch: await artifact('appCustomerRefetchQuery'),
       node: await artifact('appNodeQuery'),
+      backward: await artifact('appCustomersBackwardQuery'),
     };
   });
 
@@ -90,6 +94,35 @@ describe('Relay', () => {
       return { id: c.id, name: c.name, email: c.email, netRevenue: c.netRevenue };
     });
     assert.equal(list.customers.totalCount, expected.length);
+    assert.deepEqual(got, expected);
+  });
+
+  test('pages backward through a filtered connection with @connection', async () => {
+    const expected = await restCustomers(REST_FILTER, 'name');
+    const seen = [];
+    const env = environment(seen);
+    let before = null;
+    let data;
+    for (let page = 0; page < 50; page++) {
+      data = await fetchQuery(env, a.backward, { filter: FILTER, sort: SORT, last: PAGE, before }).toPromise();
+      const info = data.customers.pageInfo;
+      if (!info.hasPreviousPage) break;
+      before = info.startCursor;
+    }
+    const pages = seen.map((r) => r.data.customers);
+    assert.equal(pages.length, Math.ceil(expected.length / PAGE));
+    // Each page, as the service sent it: a full page and an earlier one until the first.
+    pages.forEach((p, i) => {
+      const last = i === pages.length - 1;
+      assert.equal(p.pageInfo.hasPreviousPage, !last, `page ${i} hasPreviousPage`);
+      assert.equal(p.edges.length, last ? expected.length - PAGE * i : PAGE, `page ${i} size`);
+    });
+    // Relay's connection handler prepended every earlier page: the whole list, in order.
+    const got = data.customers.edges.map((e) => {
+      const c = env.lookup(getSelector(a.customer, e.node)).data;
+      return { id: c.id, name: c.name, email: c.email, netRevenue: c.netRevenue };
+    });
+    assert.equal(data.customers.totalCount, expected.length);
     assert.deepEqual(got, expected);
   });
 

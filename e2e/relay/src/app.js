@@ -38,3 +38,15 @@ export const nodeQuery = graphql`
     }
   }
 `;
+
+// Backward paging: `last`/`before` from the end of the same filtered, sorted list; Relay's
+// connection handler prepends each earlier page.
+export const backwardQuery = graphql`
+  query appCustomersBackwardQuery($filter: CustomerFilter, $sort: CustomerSort, $last: Int!, $before: String) {
+    customers(filter: $filter, sort: $sort, last: $last, before: $before)
+    @connection(key: "appBackward_customers", filters: ["filter", "sort"]) {
+      totalCount
+      edges { node { nodeId ...app_customer } }
+    }
+  }
+`;
