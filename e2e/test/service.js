@@ -85,3 +85,47 @@ export async function graphql(query, variables) {
   assert.equal(body.errors, undefined, `graphql errors: ${JSON.stringify(body.errors)}`);
   return body.data;
 }
+
+/** The same endpoint for WebSocket clients (graphql-transport-ws). */
+export const graphqlWsURL = graphqlURL.replace(/^http/, 'ws');
+
+// The sandbox's fixed development secret (server.go sandboxWebhookSecret): fixed so that a
+// development setup can be scripted, and accepted only on the sandbox.
+const webhookURL = new URL('/webhooks/kajabi/sandbox-development-webhook-secret-0123456789', baseURL).href;
+
+/** POSTs a Kajabi webhook delivery to the service, as Kajabi would; resolves with the status. */
+export async function postWebhook(body) {
+  const res = await fetch(webhookURL, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/**
+ * A purchase delivery shaped like the spec's /v1/hooks/purchase_sample answer: the purchase
+ * and its customer (customerId of siteId), under Kajabi's event id eventId.
+ */
+export function purchaseDelivery(eventId, customerId, siteId = '101') {
+  const at = '2025-07-31T16:59:27.580Z';
+  return {
+    id: eventId,
+    event: 'purchase',
+    payload: [
+      {
+        id: '9001',
+        type: 'purchases',
+        attributes: { amount_in_cents: 1000, payment_type: 'single', opt_in: false, currency: 'USD', quantity: 1, created_at: at, updated_at: at },
+        relationships: {
+          customer: { data: { id: customerId, type: 'customers' } },
+          offer: { data: { id: '1', type: 'offers' } },
+          products: { data: [] },
+        },
+      },
+      {
+        id: customerId,
+        type: 'customers',
+        attributes: { name: 'A', email: 'a@example.com', net_revenue: '0.0', sign_in_count: 0, created_at: at, updated_at: at },
+        relationships: { site: { data: { id: siteId, type: 'sites' } } },
+      },
+    ],
+  };
+}
