@@ -665,6 +665,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 	if resolver.Live != nil {
 		hookURL := ""
 		switch {
+		case cfg.AuthMode == authPassthrough: // no Kajabi credentials of its own to register with
 		case cfg.sandboxMode():
 			hookURL = "http://" + ln.Addr().String()
 		case cfg.PublicURL != "":
