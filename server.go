@@ -75,6 +75,8 @@ type config struct {
 	WebhookSecret    string
 	MaxSubscriptions int
 	SubscriberBuffer int
+	SandboxEvents    int    // events a minute the embedded sandbox makes and POSTs to its hooks
+	PublicURL        string // where Kajabi reaches this service; hooks are registered to it
 
 	// Tracing is on when an OTLP endpoint is set; the OpenTelemetry SDK reads the rest of
 	// its configuration from its own OTEL_* variables.
@@ -190,6 +192,8 @@ func (c *config) settings() []setting {
 		{"MAX_SUBSCRIPTIONS_PER_CALLER", "max-subscriptions-per-caller", "20", "subscriptions one caller may hold at once (TOO_MANY_SUBSCRIPTIONS)", integer(&c.MaxSubscriptions)},
 		{"SUBSCRIBER_BUFFER", "subscriber-buffer", "64", "events a subscriber may fall behind before it is dropped (SUBSCRIBER_TOO_SLOW)", integer(&c.SubscriberBuffer)},
 		{"SANDBOX_PAGING_METADATA", "sandbox-paging-metadata", "full", "full: lists carry meta totals and first/prev/next/last links; docs: links self and current only, no meta, as Kajabi's schemas show", str(&c.SandboxPaging)},
+		{"SANDBOX_EVENTS_PER_MINUTE", "sandbox-events-per-minute", "0", "purchases and tag changes a minute the sandbox makes and POSTs to its registered hooks; 0 is none", integer(&c.SandboxEvents)},
+		{"PUBLIC_URL", "public-url", "", "the address Kajabi reaches this service at (https://host); with it the service registers its webhooks with Kajabi at start", str(&c.PublicURL)},
 	}
 }
 
@@ -535,13 +539,15 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 			FaultRate: cfg.SandboxFaultRate,
 			RateLimit: cfg.SandboxRateLimit,
 
-			PagingMetadata: cfg.SandboxPaging,
+			PagingMetadata:  cfg.SandboxPaging,
+			EventsPerMinute: cfg.SandboxEvents,
 		})
 		sandboxURL, stopSandbox, err := serveLoopback(sb)
 		if err != nil {
 			return fmt.Errorf("start sandbox: %w", err)
 		}
 		defer stopSandbox()
+		go sb.Run(ctx)
 		logger.Info().Str("mode", "sandbox").Str("kajabi", sandboxURL).Int("customers", cfg.SandboxCustomers).
 			Str("authMode", cfg.AuthMode).Str("environment", cfg.Environment).
 			Msg("no Kajabi credentials: serving the embedded Kajabi sandbox (also at /sandbox/)")
@@ -656,6 +662,19 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 		readyMsg = "GraphQL ready at /graphql (GraphiQL is off)"
 	}
 	logger.Info().Str("addr", "http://"+ln.Addr().String()+"/").Msg(readyMsg)
+	if resolver.Live != nil {
+		hookURL := ""
+		switch {
+		case cfg.AuthMode == authPassthrough: // no Kajabi credentials of its own to register with
+		case cfg.sandboxMode():
+			hookURL = "http://" + ln.Addr().String()
+		case cfg.PublicURL != "":
+			hookURL = strings.TrimSuffix(cfg.PublicURL, "/")
+		}
+		if hookURL != "" {
+			_ = live.Register(ctx, client, cfg.KajabiSiteID, hookURL+"/webhooks/kajabi/"+cfg.WebhookSecret, logger)
+		}
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

@@ -65,6 +65,7 @@ type Client struct {
 	Transactions *TransactionsService
 	ContactTags  *ContactTagsService
 	ContactNotes *ContactNotesService
+	Hooks        *HooksService
 }
 
 // Option configures a Client.
@@ -190,6 +191,7 @@ func (c *Client) attachServices() {
 	c.Transactions = &TransactionsService{client: c}
 	c.ContactTags = &ContactTagsService{client: c}
 	c.ContactNotes = &ContactNotesService{client: c}
+	c.Hooks = &HooksService{client: c}
 }
 
 // NewHTTPClient returns an http.Client tuned for many small concurrent calls to one host:

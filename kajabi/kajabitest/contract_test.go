@@ -172,6 +172,17 @@ func TestContract(t *testing.T) {
 		}
 	})
 
+	t.Run("hooks", func(t *testing.T) {
+		if _, _, err := c.Hooks.Create(ctx, site.ID, "purchase", "https://example.com/webhook"); err != nil {
+			t.Errorf("Hooks.Create: %v", err)
+		}
+		for _, opts := range []*kajabi.HookListOptions{nil, {Event: "purchase"}, {Event: "tag_added", ListOptions: kajabi.ListOptions{Page: 1, PageSize: 5}}} {
+			if _, _, err := c.Hooks.List(ctx, opts); err != nil {
+				t.Errorf("Hooks.List(%s): %v", kajabi.EncodeQuery(opts), err)
+			}
+		}
+	})
+
 	t.Run("401 wrong token", func(t *testing.T) {
 		bad := u.Client(t, kajabi.WithAccessToken("not-a-sandbox-token"))
 		_, _, err := bad.Customers.List(ctx, nil)

@@ -74,6 +74,9 @@ type Options struct {
 	// schemas and the "List customers" docs page show. Kajabi's documents disagree, so
 	// a client must handle both.
 	PagingMetadata string
+	// EventsPerMinute is how many purchases and tag changes Run makes a minute, each
+	// POSTed to the hooks registered for it (POST /v1/hooks); 0 makes none.
+	EventsPerMinute int
 }
 
 // The values of Options.PagingMetadata.
@@ -97,6 +100,9 @@ type Sandbox struct {
 	rng           *rand.Rand
 	failPaths     map[string]int
 	limit         *rateWindow // nil: no rate limit
+
+	hooks           hookSet
+	eventsPerMinute int
 }
 
 // New generates the data set and returns a ready handler. Generation is
@@ -126,6 +132,8 @@ func New(opts Options) *Sandbox {
 		rng:        rand.New(rand.NewPCG(uint64(seed), 0xfa017)),
 		failPaths:  map[string]int{},
 		docsPaging: opts.PagingMetadata == PagingDocs,
+
+		eventsPerMinute: max(opts.EventsPerMinute, 0),
 	}
 	s.SetLatency(opts.Latency)
 	s.SetFaults(opts.FaultRate, opts.FaultStatuses...)
@@ -224,6 +232,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if status := s.randomFault(); status != 0 {
 		fault(w, status, "simulated fault")
+		return
+	}
+	if rest, ok := strings.CutPrefix(path, "/v1/hooks"); ok && (rest == "" || (strings.HasPrefix(rest, "/") && !strings.HasSuffix(rest, "_sample") && !strings.Contains(rest[1:], "/"))) {
+		s.serveHooks(w, r, strings.TrimPrefix(rest, "/"))
 		return
 	}
 	if wr, id, ok := writeRoute(r.Method, path); ok {

@@ -1,0 +1,423 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Webhooks: POST/GET /v1/hooks and GET/DELETE /v1/hooks/{id} as Kajabi's spec describes
+// them, and, with Options.EventsPerMinute, purchases and tag changes made in the store and
+// POSTed as {"id", "event", "payload": [...]} to every hook of that event and site.
+
+// hookEvents are the events a hook may subscribe to, in the spec's order.
+var hookEvents = []string{"purchase", "form_submission", "tag_added", "tag_removed", "payment_succeeded", "order_created"}
+
+type hook struct {
+	id, siteID, event, targetURL string
+	resourceID                   *int64
+	createdAt                    time.Time
+}
+
+type hookSet struct {
+	mu     sync.Mutex
+	hooks  []*hook
+	nextID int
+	seq    int // event and purchase numbers
+}
+
+func (s *Sandbox) serveHooks(w http.ResponseWriter, r *http.Request, id string) {
+	hs := &s.hooks
+	switch {
+	case id == "" && r.Method == http.MethodGet:
+		rc := newReqCtx(r)
+		rc.docsPaging = s.docsPaging
+		ev := rc.q.Get("filter[event_eq]")
+		if ev != "" && !slices.Contains(hookEvents, ev) {
+			sendParamError(w, http.StatusBadRequest, "filter[event_eq]", "unknown event "+strconv.Quote(ev))
+			return
+		}
+		hs.mu.Lock()
+		var list []*hook
+		for _, h := range hs.hooks {
+			if ev == "" || h.event == ev {
+				list = append(list, h)
+			}
+		}
+		hs.mu.Unlock()
+		p := parsePaging(rc.q)
+		from, to := p.window(len(list))
+		j := newJW()
+		j.obj()
+		j.k("data")
+		j.arr()
+		for _, h := range list[from:to] {
+			writeHook(j, h)
+		}
+		j.endArr()
+		rc.pageLinks(j, "/v1/hooks", p, len(list))
+		j.endObj()
+		sendDoc(w, j)
+	case id == "" && r.Method == http.MethodPost:
+		h, ok := readHook(w, r, s.store)
+		if !ok {
+			return
+		}
+		hs.mu.Lock()
+		hs.nextID++
+		h.id = strconv.Itoa(700000 + hs.nextID)
+		hs.hooks = append(hs.hooks, h)
+		hs.mu.Unlock()
+		j := newJW()
+		j.obj()
+		j.k("data")
+		writeHook(j, h)
+		j.endObj()
+		send(w, http.StatusCreated, mediaType, j.b)
+		j.release()
+	case id != "" && (r.Method == http.MethodGet || r.Method == http.MethodDelete):
+		hs.mu.Lock()
+		i := slices.IndexFunc(hs.hooks, func(h *hook) bool { return h.id == id })
+		var h *hook
+		if i >= 0 {
+			h = hs.hooks[i]
+			if r.Method == http.MethodDelete {
+				hs.hooks = slices.Delete(hs.hooks, i, i+1)
+			}
+		}
+		hs.mu.Unlock()
+		if h == nil {
+			sendError(w, http.StatusNotFound, "no hook with id "+id)
+			return
+		}
+		if r.Method == http.MethodDelete {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		j := newJW()
+		j.obj()
+		j.k("data")
+		writeHook(j, h)
+		j.endObj()
+		sendDoc(w, j)
+	case id == "":
+		methodNotAllowed(w, "GET, POST")
+	default:
+		methodNotAllowed(w, "GET, DELETE")
+	}
+}
+
+// readHook reads POST /v1/hooks's body; on failure it has answered 400, 404 or 422.
+func readHook(w http.ResponseWriter, r *http.Request, st *Store) (*hook, bool) {
+	var doc struct {
+		Data *struct {
+			Type       string `json:"type"`
+			Attributes struct {
+				TargetURL  string          `json:"target_url"`
+				Event      string          `json:"event"`
+				ResourceID json.RawMessage `json:"resource_id"`
+			} `json:"attributes"`
+			Relationships struct {
+				Site struct {
+					Data *struct {
+						ID   string `json:"id"`
+						Type string `json:"type"`
+					} `json:"data"`
+				} `json:"site"`
+			} `json:"relationships"`
+		} `json:"data"`
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil || json.Unmarshal(body, &doc) != nil || doc.Data == nil || doc.Data.Type != "hooks" {
+		sendError(w, http.StatusBadRequest, `the body must be {"data": {"type": "hooks", "attributes": {...}, "relationships": {"site": ...}}}`)
+		return nil, false
+	}
+	a := doc.Data.Attributes
+	site := doc.Data.Relationships.Site.Data
+	if site == nil || site.Type != "sites" || site.ID == "" {
+		sendError(w, http.StatusUnprocessableEntity, "relationships.site must name a site")
+		return nil, false
+	}
+	if _, ok := st.Site(site.ID); !ok {
+		notFound(w, "site", site.ID)
+		return nil, false
+	}
+	if !slices.Contains(hookEvents, a.Event) {
+		sendError(w, http.StatusUnprocessableEntity, "event must be one of purchase, form_submission, tag_added, tag_removed, payment_succeeded, order_created")
+		return nil, false
+	}
+	if a.TargetURL == "" {
+		sendError(w, http.StatusUnprocessableEntity, "target_url can't be blank")
+		return nil, false
+	}
+	h := &hook{siteID: site.ID, event: a.Event, targetURL: a.TargetURL, createdAt: time.Now().UTC().Truncate(time.Millisecond)}
+	if raw := bytes.TrimSpace(a.ResourceID); len(raw) > 0 && string(raw) != "null" {
+		n, err := strconv.ParseInt(string(bytes.Trim(raw, `"`)), 10, 64)
+		if err != nil {
+			sendError(w, http.StatusUnprocessableEntity, "resource_id must be an id")
+			return nil, false
+		}
+		h.resourceID = &n
+	}
+	return h, true
+}
+
+func writeHook(j *jw, h *hook) {
+	j.obj()
+	j.k("id")
+	j.str(h.id)
+	j.k("type")
+	j.str("hooks")
+	j.k("attributes")
+	j.obj()
+	j.k("event")
+	j.str(h.event)
+	j.k("target_url")
+	j.str(h.targetURL)
+	j.k("created_at")
+	j.time(h.createdAt)
+	j.k("updated_at")
+	j.time(h.createdAt)
+	j.k("resource_id")
+	if h.resourceID != nil {
+		j.int(*h.resourceID)
+	} else {
+		j.null()
+	}
+	j.endObj()
+	j.k("relationships")
+	j.obj()
+	j.k("site")
+	j.obj()
+	j.k("data")
+	j.ident("sites", h.siteID)
+	j.endObj()
+	j.endObj()
+	j.endObj()
+}
+
+// targets are the hooks of event on siteID whose resource matches (nil: any).
+func (hs *hookSet) targets(event, siteID string, resource int64) []string {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	var urls []string
+	for _, h := range hs.hooks {
+		if h.event == event && h.siteID == siteID && (h.resourceID == nil || *h.resourceID == resource) {
+			urls = append(urls, h.targetURL)
+		}
+	}
+	return urls
+}
+
+// fireEvents makes perMinute events a minute until ctx ends: mostly purchases (a customer
+// is granted an offer of its site), every third a tag added to or removed from a contact.
+func (s *Sandbox) fireEvents(ctx context.Context, perMinute int) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	t := time.NewTicker(time.Minute / time.Duration(perMinute))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		event, site, resource, body := s.makeEvent()
+		if body == nil {
+			continue
+		}
+		for _, u := range s.hooks.targets(event, site, resource) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+			if err != nil {
+				continue
+			}
+			req.Header.Set("Content-Type", "application/json")
+			if resp, err := client.Do(req); err == nil {
+				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+				resp.Body.Close()
+			}
+		}
+	}
+}
+
+// makeEvent changes the store and returns the event's delivery body; nil when nothing
+// could be made.
+func (s *Sandbox) makeEvent() (event, site string, resource int64, body []byte) {
+	s.hooks.mu.Lock()
+	s.hooks.seq++
+	seq := s.hooks.seq
+	s.hooks.mu.Unlock()
+	s.mu.Lock()
+	n := s.rng.IntN(1 << 30)
+	s.mu.Unlock()
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.Customers) == 0 {
+		return "", "", 0, nil
+	}
+	c := &st.Customers[n%len(st.Customers)]
+	j := newJW()
+	defer j.release()
+	j.obj()
+	j.k("id")
+	j.str("sandbox-" + strconv.FormatInt(st.Now.Unix(), 36) + "-" + strconv.Itoa(seq))
+	if seq%3 == 0 {
+		ct := st.ContactOf(c)
+		var tags []*Tag
+		for i := range st.Tags {
+			if st.Tags[i].SiteID == ct.SiteID {
+				tags = append(tags, &st.Tags[i])
+			}
+		}
+		if len(tags) == 0 {
+			return "", "", 0, nil
+		}
+		tag := tags[n%len(tags)]
+		event = "tag_added"
+		if slices.Contains(ct.TagIDs, tag.ID) {
+			event = "tag_removed"
+			ct.TagIDs = minus(ct.TagIDs, []string{tag.ID})
+		} else {
+			ct.TagIDs = sortIDs(union(ct.TagIDs, []string{tag.ID}))
+		}
+		resource, _ = strconv.ParseInt(tag.ID, 10, 64)
+		j.k("event")
+		j.str(event)
+		j.k("payload")
+		j.arr()
+		j.obj()
+		j.k("id")
+		j.str(ct.ID)
+		j.k("type")
+		j.str("contacts")
+		j.k("attributes")
+		j.obj()
+		j.k("name")
+		j.str(ct.Name)
+		j.k("email")
+		j.str(ct.Email)
+		j.endObj()
+		j.k("relationships")
+		j.obj()
+		j.k("site")
+		j.obj()
+		j.k("data")
+		j.ident("sites", ct.SiteID)
+		j.endObj()
+		j.endObj()
+		j.endObj()
+		j.obj()
+		j.k("id")
+		j.str(tag.ID)
+		j.k("type")
+		j.str("contact_tags")
+		j.k("attributes")
+		j.obj()
+		j.k("name")
+		j.str(tag.Name)
+		j.endObj()
+		j.k("relationships")
+		j.obj()
+		j.k("site")
+		j.obj()
+		j.k("data")
+		j.ident("sites", tag.SiteID)
+		j.endObj()
+		j.endObj()
+		j.endObj()
+		j.endArr()
+		j.endObj()
+		return event, ct.SiteID, resource, slices.Clone(j.b)
+	}
+	var offers []*Offer
+	for i := range st.Offers {
+		if st.Offers[i].SiteID == c.SiteID {
+			offers = append(offers, &st.Offers[i])
+		}
+	}
+	if len(offers) == 0 {
+		return "", "", 0, nil
+	}
+	o := offers[n%len(offers)]
+	st.setOffers(c, union(c.OfferIDs, []string{o.ID}))
+	now := time.Now().UTC()
+	resource, _ = strconv.ParseInt(o.ID, 10, 64)
+	j.k("event")
+	j.str("purchase")
+	j.k("payload")
+	j.arr()
+	j.obj()
+	j.k("id")
+	j.str(strconv.Itoa(800000000 + seq))
+	j.k("type")
+	j.str("purchases")
+	j.k("attributes")
+	j.obj()
+	j.k("amount_in_cents")
+	j.int(int64(o.PriceInCents))
+	j.k("payment_type")
+	j.str(o.PaymentType)
+	j.k("opt_in")
+	j.bool(false)
+	j.k("currency")
+	j.str(o.Currency)
+	j.k("quantity")
+	j.int(1)
+	j.k("created_at")
+	j.time(now)
+	j.k("updated_at")
+	j.time(now)
+	j.endObj()
+	j.k("relationships")
+	j.obj()
+	j.k("customer")
+	j.obj()
+	j.k("data")
+	j.ident("customers", c.ID)
+	j.endObj()
+	j.k("offer")
+	j.obj()
+	j.k("data")
+	j.ident("offers", o.ID)
+	j.endObj()
+	j.endObj()
+	j.endObj()
+	j.obj()
+	j.k("id")
+	j.str(c.ID)
+	j.k("type")
+	j.str("customers")
+	j.k("attributes")
+	j.obj()
+	j.k("name")
+	j.str(c.Name)
+	j.k("email")
+	j.str(c.Email)
+	j.endObj()
+	j.k("relationships")
+	j.obj()
+	j.k("site")
+	j.obj()
+	j.k("data")
+	j.ident("sites", c.SiteID)
+	j.endObj()
+	j.endObj()
+	j.endObj()
+	j.endArr()
+	j.endObj()
+	return "purchase", c.SiteID, resource, slices.Clone(j.b)
+}
+
+// Run makes Options.EventsPerMinute events a minute and delivers them to the registered
+// hooks until ctx ends; with none it returns at once.
+func (s *Sandbox) Run(ctx context.Context) {
+	if s.eventsPerMinute > 0 {
+		s.fireEvents(ctx, s.eventsPerMinute)
+	}
+}
