@@ -232,47 +232,26 @@ func (e *Event) has(typ string) bool {
 // site is the site the payload names: the order's, the customer's, the contact's, the
 // offer's or the tag's.
 func (e *Event) site() string {
-	for _, id := range []*kajabi.Identifier{
-		siteOf(e.Order), siteOfCustomer(e.Customer), siteOfContact(e.Contact), siteOfOffer(e.Offer), siteOfTag(e.Tag),
-	} {
+	var sites []*kajabi.Identifier
+	if e.Order != nil {
+		sites = append(sites, e.Order.Site)
+	}
+	if e.Customer != nil {
+		sites = append(sites, e.Customer.Site)
+	}
+	if e.Contact != nil {
+		sites = append(sites, e.Contact.Site)
+	}
+	if e.Offer != nil {
+		sites = append(sites, e.Offer.Site)
+	}
+	if e.Tag != nil {
+		sites = append(sites, e.Tag.Site)
+	}
+	for _, id := range sites {
 		if id != nil && id.ID != "" {
 			return id.ID
 		}
 	}
 	return ""
-}
-
-func siteOf(o *kajabi.Order) *kajabi.Identifier {
-	if o == nil {
-		return nil
-	}
-	return o.Site
-}
-
-func siteOfCustomer(c *kajabi.Customer) *kajabi.Identifier {
-	if c == nil {
-		return nil
-	}
-	return c.Site
-}
-
-func siteOfContact(c *kajabi.Contact) *kajabi.Identifier {
-	if c == nil {
-		return nil
-	}
-	return c.Site
-}
-
-func siteOfOffer(o *kajabi.Offer) *kajabi.Identifier {
-	if o == nil {
-		return nil
-	}
-	return o.Site
-}
-
-func siteOfTag(t *kajabi.ContactTag) *kajabi.Identifier {
-	if t == nil {
-		return nil
-	}
-	return t.Site
 }
