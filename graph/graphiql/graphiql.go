@@ -37,6 +37,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -158,8 +159,8 @@ type pageData struct {
 
 type handler struct {
 	assetsPath string
+	endpoint   string
 	page       []byte
-	csp        string
 }
 
 // Handler serves the GraphiQL page at the path it is mounted on and its
@@ -199,8 +200,8 @@ func Handler(opts Options) http.Handler {
 	}
 	return &handler{
 		assetsPath: assetsPath,
+		endpoint:   opts.Endpoint,
 		page:       buf.Bytes(),
-		csp:        contentSecurityPolicy(opts.Endpoint),
 	}
 }
 
@@ -217,11 +218,11 @@ func normalizeAssetsPath(p string) string {
 	return p
 }
 
-// contentSecurityPolicy returns the CSP for the page. GraphiQL 4 (CodeMirror
-// 5 editors) needs no eval and no workers; its components inject <style>
-// elements and style attributes, hence style-src 'unsafe-inline'. Its CSS
-// embeds fonts and images as data: URLs.
-func contentSecurityPolicy(endpoint string) string {
+// contentSecurityPolicy returns the CSP for the page, which connects to endpoint and to the
+// WebSocket origins ws (see wsSources). GraphiQL 4 (CodeMirror 5 editors) needs no
+// eval and no workers; its components inject <style> elements and style attributes, hence
+// style-src 'unsafe-inline'. Its CSS embeds fonts and images as data: URLs.
+func contentSecurityPolicy(endpoint, ws string) string {
 	connect := "'self'"
 	if u, err := url.Parse(endpoint); err == nil && u.Host != "" &&
 		(u.Scheme == "http" || u.Scheme == "https") {
@@ -233,12 +234,43 @@ func contentSecurityPolicy(endpoint string) string {
 		"style-src 'self' 'unsafe-inline'",
 		"img-src 'self' data:",
 		"font-src 'self' data:",
-		"connect-src " + connect,
+		"connect-src " + connect + ws,
 		"object-src 'none'",
 		"base-uri 'none'",
 		"form-action 'none'",
 		"frame-ancestors 'self'",
 	}, "; ")
+}
+
+// wsHostRE is a host, with an optional port, that can be named in a CSP source as it is:
+// a request's Host may hold characters (';', ',', quotes) that would end the source.
+var wsHostRE = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$`)
+
+// wsSources are the origins the page's subscriptions connect to over graphql-ws: the
+// endpoint's, or the host the page was asked for when the endpoint is a path. CSP Level 3
+// lets 'self' cover them, but browsers that predate it (Safari before 15.4) do not, so
+// they are named. For a path, both schemes: behind a TLS-terminating proxy the page cannot
+// tell which one the browser uses (and a browser never sends ws: from an https page).
+func wsSources(endpoint, requestHost string) string {
+	host, schemes := requestHost, []string{"ws", "wss"}
+	if u, err := url.Parse(endpoint); err == nil && u.Host != "" {
+		switch u.Scheme {
+		case "http":
+			host, schemes = u.Host, []string{"ws"}
+		case "https":
+			host, schemes = u.Host, []string{"wss"}
+		default:
+			return ""
+		}
+	}
+	if !wsHostRE.MatchString(host) {
+		return ""
+	}
+	var b strings.Builder
+	for _, s := range schemes {
+		b.WriteString(" " + s + "://" + host)
+	}
+	return b.String()
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -257,7 +289,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) servePage(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
-	hdr.Set("Content-Security-Policy", h.csp)
+	hdr.Set("Content-Security-Policy", contentSecurityPolicy(h.endpoint, wsSources(h.endpoint, r.Host)))
 	hdr.Set("Cache-Control", cacheRevalidate)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "no-referrer")

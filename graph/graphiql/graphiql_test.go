@@ -133,13 +133,17 @@ func TestPage(t *testing.T) {
 		"style-src 'self' 'unsafe-inline'",
 		"img-src 'self' data:",
 		"font-src 'self' data:",
-		"connect-src 'self'",
 		"object-src 'none'",
 		"base-uri 'none'",
 	} {
 		if !strings.Contains(csp, directive+";") && !strings.HasSuffix(csp, directive) {
 			t.Errorf("CSP %q lacks %q", csp, directive)
 		}
+	}
+	// Queries go to the page's own origin, subscriptions to its host over graphql-ws.
+	host := strings.TrimPrefix(srv.URL, "http://")
+	if got, want := directive(csp, "connect-src"), "connect-src 'self' ws://"+host+" wss://"+host; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 	for _, bad := range []string{"unsafe-eval", "http:", "https:", "*"} {
 		if strings.Contains(csp, bad) {
@@ -422,10 +426,56 @@ func TestAbsoluteEndpointExtendsConnectSrc(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	csp := rec.Header().Get("Content-Security-Policy")
-	if !strings.Contains(csp, "connect-src 'self' https://api.example.test:8443;") {
-		t.Errorf("CSP = %q", csp)
+	if got, want := directive(csp, "connect-src"), "connect-src 'self' https://api.example.test:8443 wss://api.example.test:8443"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 	if strings.Contains(csp, "script-src 'self' https") {
 		t.Errorf("endpoint leaked into script-src: %q", csp)
+	}
+}
+
+// directive returns the directive of csp that starts with name, as written.
+func directive(csp, name string) string {
+	for _, d := range strings.Split(csp, ";") {
+		if d = strings.TrimSpace(d); strings.HasPrefix(d, name+" ") {
+			return d
+		}
+	}
+	return ""
+}
+
+// TestSubscriptionOrigins checks where the page may open the graphql-ws socket that
+// graphiql-init.js opens for subscriptions (the endpoint's URL with ws: for http:): the
+// same host as the page, or the absolute endpoint's, and never a Host that could add a
+// source or a directive of its own.
+func TestSubscriptionOrigins(t *testing.T) {
+	for _, tc := range []struct {
+		name, endpoint, host, want string
+	}{
+		{"path endpoint, page's host", "/graphql", "127.0.0.1:8080", "connect-src 'self' ws://127.0.0.1:8080 wss://127.0.0.1:8080"},
+		{"path endpoint, name without port", "/graphql", "graphql.example.test", "connect-src 'self' ws://graphql.example.test wss://graphql.example.test"},
+		{"path endpoint, IPv6 host", "/graphql", "[::1]:8080", "connect-src 'self' ws://[::1]:8080 wss://[::1]:8080"},
+		{"http endpoint", "http://api.example.test:8080/graphql", "127.0.0.1:9", "connect-src 'self' http://api.example.test:8080 ws://api.example.test:8080"},
+		{"https endpoint", "https://api.example.test/graphql", "127.0.0.1:9", "connect-src 'self' https://api.example.test wss://api.example.test"},
+		{"Host adding a directive", "/graphql", "a;script-src", "connect-src 'self'"},
+		{"Host adding a source", "/graphql", "a,b", "connect-src 'self'"},
+		{"Host with a quote", "/graphql", "a'b", "connect-src 'self'"},
+		{"Host with user info", "/graphql", "u@a", "connect-src 'self'"},
+		{"empty Host", "/graphql", "", "connect-src 'self'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := Handler(Options{Endpoint: tc.endpoint})
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			req.Host = tc.host
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			csp := rec.Header().Get("Content-Security-Policy")
+			if got := directive(csp, "connect-src"); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			if got := strings.Count(csp, ";"); got != 9 {
+				t.Errorf("got %d directive separators in %q, want 9", got, csp)
+			}
+		})
 	}
 }

@@ -43,8 +43,18 @@
     fail('GraphiQL: invalid configuration: ' + err);
   }
 
+  var endpoint = new URL(config.endpoint || '/graphql', window.location.href);
+  // Subscriptions go over graphql-ws to the same endpoint: GraphiQL's bundle carries the
+  // graphql-ws client and uses it for a subscription operation when given subscriptionUrl,
+  // sending the headers editor's contents (X-API-Key, Authorization) as the
+  // connection_init payload, where the service reads a browser's credentials. The page's
+  // CSP names this origin in connect-src; the service accepts the socket because its
+  // Origin is the page's own host.
+  var subscriptionUrl = endpoint.href.replace(/^http/, 'ws');
+
   var fetcher = window.GraphiQL.createFetcher({
     url: config.endpoint || '/graphql',
+    subscriptionUrl: subscriptionUrl,
     // createFetcher merges these over its own lower-case defaults
     // ("content-type", "accept"); using the same lower-case keys replaces
     // them instead of producing duplicated header values.
