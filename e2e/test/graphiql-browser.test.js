@@ -1,15 +1,16 @@
 // GraphiQL in a real browser: Debian's Chromium, headless, driven by playwright-core. Types
 // a customers query, runs it, checks the result pane against the sandbox's REST API, runs a
-// @defer query and checks its increments land merged in the result pane, opens the docs
-// explorer on CustomerFilter, and checks that no request leaves 127.0.0.1 and that the
-// page's strict Content-Security-Policy is never violated.
+// @defer query and checks its increments land merged in the result pane, runs a
+// customerActivity subscription and watches purchases posted as Kajabi webhooks arrive in
+// the result pane, opens the docs explorer on CustomerFilter, and checks that no request
+// leaves 127.0.0.1 and that the page's strict Content-Security-Policy is never violated.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { baseURL, graphql, isLoopback, restCustomers, restGet } from './service.js';
+import { baseURL, graphql, graphqlWsURL, isLoopback, postWebhook, purchaseDelivery, restCustomers, restGet } from './service.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
@@ -20,6 +21,12 @@ const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 
 const QUERY = 'query SmithCustomers { customers(filter: { siteId: "101", search: "smith" }, sort: { field: NAME }, first: 5) { totalCount nodes { id name email } } }';
 
 const DEFERRED = 'query DeferredContacts { customers(filter: { siteId: "101" }, sort: { field: NAME }, first: 3) { nodes { id name ... @defer { contact { email } } } } }';
+
+const SUBSCRIPTION = 'subscription LivePurchases { customerActivity(siteId: "101") { __typename eventId event siteId ... on PurchaseEvent { purchase { id amountInCents currency } customer { id name email } } } }';
+const WAIT_MS = 200;
+const MAX_WAITS = 50;
+let seq = 0;
+const freshId = (what) => `e2e-graphiql-${what}-${process.pid}-${Date.now()}-${seq++}`;
 
 /** The text of a CodeMirror 5 editor inside `selector` (all of it, not just the lines drawn). */
 const editorValue = (page, selector) => page.$eval(`${selector} .CodeMirror`, (el) => el.CodeMirror.getValue());
@@ -158,6 +165,82 @@ describe('GraphiQL in Chromium', () => {
     assert.equal(result.errors, undefined, JSON.stringify(result.errors));
     assert.deepEqual(result.data, { customers: { nodes: expected } });
     await page.screenshot({ path: path.join(ARTIFACTS, 'graphiql-defer.png') });
+  });
+
+  test('shows a subscription\'s events arriving in the result pane', async () => {
+    const [c] = (await restGet('/v1/customers?filter[site_id]=101&page[size]=1')).data;
+    const customer = { id: c.id, name: c.attributes.name, email: c.attributes.email };
+    const eventIds = () => page.$eval('.graphiql-response .CodeMirror', (el) => {
+      try {
+        return JSON.parse(el.CodeMirror.getValue()).data?.customerActivity?.eventId ?? null;
+      } catch {
+        return null; // empty, or GraphiQL is between two results
+      }
+    });
+
+    const sockets = [];
+    page.on('websocket', (ws) => {
+      const frames = { sent: [], received: [], closed: false };
+      ws.on('framesent', (f) => frames.sent.push(String(f.payload)));
+      ws.on('framereceived', (f) => frames.received.push(String(f.payload)));
+      ws.on('close', () => { frames.closed = true; });
+      sockets.push({ url: ws.url(), frames });
+    });
+
+    await page.click('.graphiql-query-editor .CodeMirror');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.type(SUBSCRIPTION, { delay: 5 });
+    await page.keyboard.press('Escape');
+    assert.equal(await editorValue(page, '.graphiql-query-editor'), SUBSCRIPTION);
+    await page.locator('.graphiql-tab-button', { hasText: 'LivePurchases' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: /^Prettify query/ }).click();
+    await page.click('.graphiql-execute-button');
+
+    // The subscription is only known to listen once an event reaches it: post warm-up
+    // purchases (bounded) until one shows in the pane.
+    let warm;
+    for (let i = 0; i < MAX_WAITS && !warm; i++) {
+      assert.equal(await postWebhook(purchaseDelivery(freshId('warm'), customer.id)), 202, 'warm-up delivery');
+      await page.waitForTimeout(WAIT_MS);
+      warm = (await eventIds())?.includes('-warm-');
+    }
+    assert.ok(warm, `no event reached GraphiQL's subscription after ${MAX_WAITS} deliveries`);
+
+    // Two purchases, one after the other: each replaces the last in the pane as it arrives.
+    for (const what of ['first', 'second']) {
+      const eventId = freshId(what);
+      assert.equal(await postWebhook(purchaseDelivery(eventId, customer.id)), 202);
+      await page.locator('.graphiql-response').getByText(eventId).waitFor({ timeout: 15_000 });
+      const result = JSON.parse(await editorValue(page, '.graphiql-response'));
+      assert.deepEqual(result, {
+        data: {
+          customerActivity: {
+            __typename: 'PurchaseEvent',
+            eventId,
+            event: 'PURCHASE',
+            siteId: '101',
+            purchase: { id: '9001', amountInCents: 1000, currency: 'USD' },
+            // read from Kajabi, not the delivery's embedded copy (name "A", a@example.com)
+            customer,
+          },
+        },
+      });
+      if (what === 'first') await page.screenshot({ path: path.join(ARTIFACTS, 'graphiql-subscription.png') });
+    }
+
+    // They came over one graphql-transport-ws socket to the page's own endpoint.
+    assert.equal(sockets.length, 1, `sockets: ${JSON.stringify(sockets.map((s) => s.url))}`);
+    const [{ url, frames }] = sockets;
+    assert.equal(url, graphqlWsURL);
+    assert.equal(JSON.parse(frames.sent[0]).type, 'connection_init');
+    assert.ok(frames.received.some((f) => f.includes('"next"') && f.includes('-second-')), 'the second event arrived as a "next" message');
+
+    // Stopping it (the execute button is a stop button while it runs) closes the socket.
+    await page.click('.graphiql-execute-button');
+    for (let i = 0; i < MAX_WAITS && !frames.closed; i++) await page.waitForTimeout(WAIT_MS);
+    assert.ok(frames.sent.some((f) => JSON.parse(f).type === 'complete'), `frames sent: ${frames.sent.join(' ')}`);
+    assert.ok(frames.closed, 'the socket closed once the subscription stopped');
   });
 
   test('docs explorer describes CustomerFilter', async () => {
