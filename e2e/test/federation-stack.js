@@ -114,11 +114,12 @@ export function kajabiKind({ method, url }) {
 
 /**
  * Builds the facade into a temporary directory and starts it against the Kajabi at
- * kajabiBaseURL with the sandbox's client credentials, on a free loopback port. CACHE_TTL=0:
- * nothing is shared between requests, so each request's Kajabi calls stand on their own.
+ * kajabiBaseURL with the sandbox's client credentials (without kajabiBaseURL: on its own
+ * sandbox), on a free loopback port, with env's settings on top. CACHE_TTL=0: nothing is
+ * shared between requests, so each request's Kajabi calls stand on their own.
  * Resolves with { url, stop }; its log goes to artifacts/<logName>.
  */
-export async function startFacade({ kajabiBaseURL, logName, timeoutMs = 60_000 }) {
+export async function startFacade({ kajabiBaseURL, env: settings = {}, logName, timeoutMs = 60_000 }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'facade-federation-'));
   const bin = path.join(dir, 'facade');
   const build = spawnSync('go', ['build', '-o', bin, '.'], { cwd: repo, stdio: 'inherit', timeout: 300_000 });
@@ -133,10 +134,15 @@ export async function startFacade({ kajabiBaseURL, logName, timeoutMs = 60_000 }
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'info',
     CACHE_TTL: '0',
-    KAJABI_BASE_URL: kajabiBaseURL,
-    KAJABI_CLIENT_ID: 'sandbox-client-id',
-    KAJABI_CLIENT_SECRET: 'sandbox-client-secret',
   });
+  if (kajabiBaseURL) {
+    Object.assign(env, {
+      KAJABI_BASE_URL: kajabiBaseURL,
+      KAJABI_CLIENT_ID: 'sandbox-client-id',
+      KAJABI_CLIENT_SECRET: 'sandbox-client-secret',
+    });
+  }
+  Object.assign(env, settings);
   fs.mkdirSync(artifacts, { recursive: true });
   const child = spawn(bin, [], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   // If this process dies without its after() hooks, the facade goes with it.

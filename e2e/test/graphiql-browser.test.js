@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { MAX_WAITS, WAIT_MS, freshId } from './inbox.js';
 import { baseURL, graphql, graphqlWsURL, isLoopback, postWebhook, purchaseDelivery, restCustomers, restGet } from './service.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -23,10 +24,6 @@ const QUERY = 'query SmithCustomers { customers(filter: { siteId: "101", search:
 const DEFERRED = 'query DeferredContacts { customers(filter: { siteId: "101" }, sort: { field: NAME }, first: 3) { nodes { id name ... @defer { contact { email } } } } }';
 
 const SUBSCRIPTION = 'subscription LivePurchases { customerActivity(siteId: "101") { __typename eventId event siteId ... on PurchaseEvent { purchase { id amountInCents currency } customer { id name email } } } }';
-const WAIT_MS = 200;
-const MAX_WAITS = 50;
-let seq = 0;
-const freshId = (what) => `e2e-graphiql-${what}-${process.pid}-${Date.now()}-${seq++}`;
 
 /** The text of a CodeMirror 5 editor inside `selector` (all of it, not just the lines drawn). */
 const editorValue = (page, selector) => page.$eval(`${selector} .CodeMirror`, (el) => el.CodeMirror.getValue());

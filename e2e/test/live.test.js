@@ -7,6 +7,7 @@ import { ApolloClient, InMemoryCache, gql } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { Inbox, eventIdsUntil, eventWithId, freshId, warmUp } from './inbox.js';
 import { graphqlWsURL, postWebhook, purchaseDelivery, restGet } from './service.js';
 
 const ACTIVITY = `
@@ -20,74 +21,6 @@ const ACTIVITY = `
     }
   }
 `;
-const WAIT_MS = 200;
-const MAX_WAITS = 50;
-
-/** What a subscription received, read one event at a time with a bounded wait. */
-class Inbox {
-  #events = [];
-  #waiters = [];
-  error;
-  push(event) {
-    this.#events.push(event);
-    this.#waiters.splice(0).forEach((wake) => wake());
-  }
-  fail(err) {
-    this.error = err;
-    this.#waiters.splice(0).forEach((wake) => wake());
-  }
-  /** The next event, or undefined when none came within ms. */
-  async next(ms) {
-    if (!this.#events.length && !this.error) {
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        this.#waiters.push(() => { clearTimeout(timer); resolve(); });
-      });
-    }
-    if (this.error) throw new Error(`subscription failed: ${JSON.stringify(this.error)}`);
-    return this.#events.shift();
-  }
-}
-
-let seq = 0;
-const freshId = (what) => `e2e-${what}-${process.pid}-${Date.now()}-${seq++}`;
-
-/**
- * A subscription is only known to be listening once an event reaches it, so this posts
- * warm-up purchases with fresh ids until one arrives (bounded), then drops what else came.
- */
-async function warmUp(inbox, customerId) {
-  for (let i = 0; i < MAX_WAITS; i++) {
-    assert.equal(await postWebhook(purchaseDelivery(freshId('warm'), customerId)), 202, 'warm-up delivery');
-    if (await inbox.next(WAIT_MS)) break;
-    assert.notEqual(i, MAX_WAITS - 1, `no event reached the subscription after ${MAX_WAITS} deliveries`);
-  }
-  const marker = freshId('settled');
-  assert.equal(await postWebhook(purchaseDelivery(marker, customerId)), 202, 'marker delivery');
-  await eventIdsUntil(inbox, marker);
-}
-
-/** The event ids received up to and including marker (bounded). */
-async function eventIdsUntil(inbox, marker) {
-  const ids = [];
-  for (let i = 0; i < MAX_WAITS; i++) {
-    const ev = await inbox.next(WAIT_MS);
-    if (!ev) continue;
-    ids.push(ev.eventId);
-    if (ev.eventId === marker) return ids;
-  }
-  assert.fail(`event ${marker} did not arrive; got ${JSON.stringify(ids)}`);
-}
-
-/** The event with id eventId (others, such as late warm-ups, are skipped; bounded). */
-async function eventWithId(inbox, eventId) {
-  for (let i = 0; i < MAX_WAITS; i++) {
-    const ev = await inbox.next(WAIT_MS);
-    if (ev?.eventId === eventId) return ev;
-  }
-  assert.fail(`event ${eventId} did not arrive`);
-}
-
 function graphqlWsClient() {
   return createClient({ url: graphqlWsURL, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
 }
@@ -137,7 +70,7 @@ describe('customerActivity over graphql-ws', () => {
     t.after(() => client.dispose());
     const { inbox, stop } = subscribeGraphqlWs(client, { siteId: '101' });
     t.after(stop);
-    await warmUp(inbox, customer.id);
+    await warmUp(inbox, (id) => postWebhook(purchaseDelivery(id, customer.id)));
 
     const eventId = freshId('purchase');
     assert.equal(await postWebhook(purchaseDelivery(eventId, customer.id)), 202);
@@ -156,7 +89,7 @@ describe('customerActivity over graphql-ws', () => {
       error: (err) => inbox.fail(err.message),
     });
     t.after(() => sub.unsubscribe());
-    await warmUp(inbox, customer.id);
+    await warmUp(inbox, (id) => postWebhook(purchaseDelivery(id, customer.id)));
 
     const eventId = freshId('apollo');
     assert.equal(await postWebhook(purchaseDelivery(eventId, customer.id)), 202);
@@ -172,7 +105,7 @@ describe('customerActivity over graphql-ws', () => {
     t.after(() => client.dispose());
     const { inbox, stop } = subscribeGraphqlWs(client, { siteId: '101' });
     t.after(stop);
-    await warmUp(inbox, customer.id);
+    await warmUp(inbox, (id) => postWebhook(purchaseDelivery(id, customer.id)));
 
     const dup = freshId('dup');
     for (let i = 0; i < 3; i++) {

@@ -93,9 +93,12 @@ export const graphqlWsURL = graphqlURL.replace(/^http/, 'ws');
 // development setup can be scripted, and accepted only on the sandbox.
 const webhookURL = new URL('/webhooks/kajabi/sandbox-development-webhook-secret-0123456789', baseURL).href;
 
-/** POSTs a Kajabi webhook delivery to the service, as Kajabi would; resolves with the status. */
-export async function postWebhook(body) {
-  const res = await fetch(webhookURL, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/**
+ * POSTs a Kajabi webhook delivery to the service (or to url, another instance's receiver),
+ * as Kajabi would; resolves with the status.
+ */
+export async function postWebhook(body, url = webhookURL) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   await res.arrayBuffer();
   return res.status;
 }
