@@ -317,6 +317,59 @@ func TestStreamsCarrySubscriptionsOnly(t *testing.T) {
 	}
 }
 
+// A subscription to a site that is not the account's would wait forever for nothing: it is
+// refused with BAD_USER_INPUT, over both transports, before any event.
+func TestLiveRefusesUnknownSite(t *testing.T) {
+	base, _ := startServer(t, map[string]string{})
+	open := map[string]func(testing.TB, context.Context, string, string) <-chan map[string]any{"sse": openSSE, "graphql-transport-ws": openWS}
+	for _, transport := range []string{"sse", "graphql-transport-ws"} {
+		for _, tc := range []struct{ site, want string }{
+			{"999x", "BAD_USER_INPUT"},
+			{"../1", "BAD_USER_INPUT"},
+			{"999", "BAD_USER_INPUT"},
+		} {
+			t.Run(transport+"/"+tc.site, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				q := fmt.Sprintf(`subscription { customerActivity(siteId: %q) { eventId } }`, tc.site)
+				var first map[string]any
+				select {
+				case first = <-open[transport](t, ctx, base, q):
+				case <-ctx.Done():
+					t.Fatal("no answer")
+				}
+				if got := firstCode(first); got != tc.want {
+					t.Errorf("got %v, want an error with code %s", first, tc.want)
+				}
+			})
+		}
+	}
+	t.Run("a site of the account is taken", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		got := openSSE(t, ctx, base, `subscription { customerActivity(siteId: "102", events: [PURCHASE]) { eventId siteId } }`)
+		hook := base + "/webhooks/kajabi/" + sandboxWebhookSecret
+		customer := firstCustomer(t, base)
+		for i := 0; i < 50; i++ {
+			if code := postWebhook(t, hook, purchaseBodyAt(fmt.Sprintf("site102-%d", i), customer, "102", "USD")); code >= 300 {
+				t.Fatalf("webhook: got %d, want 2xx", code)
+			}
+			select {
+			case m := <-got:
+				ev, _ := m["data"].(map[string]any)["customerActivity"].(map[string]any)
+				if ev["siteId"] != "102" {
+					t.Fatalf("got %v, want an event of site 102", m)
+				}
+				return
+			case <-time.After(100 * time.Millisecond):
+			case <-ctx.Done():
+				t.Fatal("no event")
+			}
+		}
+		t.Fatal("no event after 50 webhooks")
+	})
+}
+
 // A subscriber that stops reading does not hold up one that reads: the fast one receives
 // every event while the slow one's socket and buffer fill, and the slow one, when it reads
 // again, finds its stream ended with SUBSCRIBER_TOO_SLOW.

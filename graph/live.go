@@ -12,6 +12,7 @@ import (
 	"github.com/kajabi-graphql/facade/graph/live"
 	"github.com/kajabi-graphql/facade/graph/loader"
 	"github.com/kajabi-graphql/facade/graph/model"
+	"github.com/kajabi-graphql/facade/kajabi"
 )
 
 // A subscription's events are resolved one by one, each with fresh loaders (loader.Renew),
@@ -19,6 +20,32 @@ import (
 // subscriber that fell behind, its stream ends with one response carrying
 // SUBSCRIBER_TOO_SLOW: the resolver notes why in the operation's streamEnd, and
 // AroundEvent puts it in that last response.
+
+// knownSite refuses a site id that is not one of the account's sites: a subscription to
+// it would wait forever for events that never come. The site list comes through the
+// loader (one cached GET /v1/sites); when Kajabi cannot list sites, the id is taken as
+// written, since a subscription outlives an outage.
+func knownSite(ctx context.Context, id string) error {
+	if !kajabi.ValidID(id) {
+		return badInput("siteId", "must be a Kajabi site id (digits)")
+	}
+	sites, err := loader.For(ctx).Sites(ctx)
+	if err != nil || len(sites) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, min(len(sites), maxListedSites))
+	for _, s := range sites {
+		if s.ID == id {
+			return nil
+		}
+		if len(ids) < cap(ids) {
+			ids = append(ids, s.ID)
+		}
+	}
+	refusal := badInput("siteId", "is not a site of this Kajabi account (its sites: %s)", strings.Join(ids, ", "))
+	setExtensions(refusal, "siteIds", ids)
+	return refusal
+}
 
 type streamEndKey struct{}
 
@@ -81,6 +108,9 @@ func (r *subscriptionResolver) customerActivity(ctx context.Context, siteID *str
 	}
 	filter := live.Filter{}
 	if siteID != nil {
+		if err := knownSite(ctx, *siteID); err != nil {
+			return nil, err
+		}
 		filter.SiteID = *siteID
 	}
 	for _, e := range events {
