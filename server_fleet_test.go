@@ -142,6 +142,10 @@ func TestFleetSharesOneKajabiBudget(t *testing.T) {
 	}
 	t.Parallel()
 	redis := fleettest.Start(t)
+	// Kajabi's window (40/s over the paced 30/s + 5) and 2% on the paced total leave room
+	// for the time between a turn taken and its call arriving, which stretches on a loaded
+	// machine; three replicas each pacing 30/s on their own would send 90/s and fail both
+	// checks by far.
 	up := newKajabiUpstream(t, sandbox.Options{Customers: 300, RateLimit: 40})
 	var bases []string
 	for range 3 {
@@ -168,14 +172,14 @@ func TestFleetSharesOneKajabiBudget(t *testing.T) {
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
 	calls, limited := up.calls.Load(), up.limited.Load()
-	budget := int64(30*elapsed) + 5 + 1
+	budget := int64(30*elapsed*1.02) + 5 + 1
 	t.Logf("%d queries in %.1f s over 3 replicas: %d Kajabi calls (%.1f/s; budget %d), %d answered 429, %d failed",
 		queries.Load(), elapsed, calls, float64(calls)/elapsed, budget, limited, failed.Load())
 	if limited != 0 {
 		t.Errorf("the sandbox answered 429 %d times, want 0", limited)
 	}
 	if calls > budget {
-		t.Errorf("Kajabi calls: got %d, want at most %d (30/s × %.1f s + one burst)", calls, budget, elapsed)
+		t.Errorf("Kajabi calls: got %d, want at most %d (30/s × %.1f s + 2%% + one burst)", calls, budget, elapsed)
 	}
 	if failed.Load() != 0 {
 		t.Errorf("%d of %d GraphQL requests failed, want 0", failed.Load(), queries.Load())
