@@ -672,7 +672,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 			hookURL = strings.TrimSuffix(cfg.PublicURL, "/")
 		}
 		if hookURL != "" {
-			_ = live.Register(ctx, client, cfg.KajabiSiteID, hookURL+"/webhooks/kajabi/"+cfg.WebhookSecret, logger)
+			live.Register(ctx, client, cfg.KajabiSiteID, hookURL+"/webhooks/kajabi/"+cfg.WebhookSecret, logger, live.RegisterOptions{})
 		}
 	}
 	if ready != nil {
