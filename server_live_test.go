@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -654,8 +655,16 @@ func BenchmarkLiveSubscribersPerRSS(b *testing.B) {
 			}
 			held, heldRSS = open, now
 		}
-		cancel()
 		_ = stdin.Close()
+		if prefix := os.Getenv("LIVE_RSS_PROFILE"); prefix != "" { // profiled while the subscribers are held
+			for wait := 0; wait < 600; wait++ {
+				if _, err := os.Stat(prefix + ".goroutine"); err == nil {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		cancel()
 		_ = cmd.Wait()
 		b.ReportMetric(float64(held), "subscribers-under-100MB")
 		b.ReportMetric(float64(base0)/(1<<20), "idle-MB")
@@ -688,6 +697,17 @@ func TestLiveServeForRSS(t *testing.T) {
 	go func() { done <- run(ctx, cfg, zerolog.Nop(), ready) }()
 	fmt.Println("LISTENING http://" + <-ready)
 	_, _ = io.Copy(io.Discard, os.Stdin)
+	// LIVE_RSS_PROFILE=prefix writes prefix.heap and prefix.goroutine as the subscribers
+	// are still held, for go tool pprof.
+	if prefix := os.Getenv("LIVE_RSS_PROFILE"); prefix != "" {
+		for _, name := range []string{"heap", "goroutine"} {
+			if f, err := os.Create(prefix + "." + name + ".part"); err == nil {
+				_ = pprof.Lookup(name).WriteTo(f, 0)
+				f.Close()
+				_ = os.Rename(prefix+"."+name+".part", prefix+"."+name)
+			}
+		}
+	}
 	cancel()
 	<-done
 }
