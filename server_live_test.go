@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -697,9 +698,13 @@ func TestLiveServeForRSS(t *testing.T) {
 	go func() { done <- run(ctx, cfg, zerolog.Nop(), ready) }()
 	fmt.Println("LISTENING http://" + <-ready)
 	_, _ = io.Copy(io.Discard, os.Stdin)
-	// LIVE_RSS_PROFILE=prefix writes prefix.heap and prefix.goroutine as the subscribers
-	// are still held, for go tool pprof.
+	// LIVE_RSS_PROFILE=prefix writes prefix.heap and prefix.goroutine (for go tool pprof)
+	// and prefix.memstats as the subscribers are still held.
 	if prefix := os.Getenv("LIVE_RSS_PROFILE"); prefix != "" {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		_ = os.WriteFile(prefix+".memstats", fmt.Appendf(nil, "HeapInuse %d\nStackInuse %d\nSys %d\nGoroutines %d\n",
+			m.HeapInuse, m.StackInuse, m.Sys, runtime.NumGoroutine()), 0o644)
 		for _, name := range []string{"heap", "goroutine"} {
 			if f, err := os.Create(prefix + "." + name + ".part"); err == nil {
 				_ = pprof.Lookup(name).WriteTo(f, 0)

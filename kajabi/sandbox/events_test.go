@@ -6,14 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
-
-	"go.yaml.in/yaml/v4"
 
 	"github.com/kajabi-graphql/facade/kajabi/kajabitest"
 	"github.com/kajabi-graphql/facade/kajabi/sandbox"
@@ -105,44 +102,17 @@ func sortedKeys[V any](m map[string]V) []string {
 	return k
 }
 
-// samplePayloads reads the payload of every /v1/hooks/*_sample from the spec's
-// descriptions, where Kajabi shows them.
+// samplePayloads are the spec's webhook samples; the test is skipped without the spec.
 func samplePayloads(t *testing.T) map[string][]json.RawMessage {
 	t.Helper()
-	path, ok := kajabitest.SpecPath(t)
-	if !ok {
+	if _, ok := kajabitest.SpecPath(t); !ok {
 		t.Skip("no spec")
 	}
-	raw, err := os.ReadFile(path)
+	samples, err := kajabitest.HookSamples()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Paths map[string]struct {
-			Get struct {
-				Description string `yaml:"description"`
-			} `yaml:"get"`
-		} `yaml:"paths"`
-	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]json.RawMessage{}
-	for p, item := range doc.Paths {
-		ev, ok := strings.CutPrefix(p, "/v1/hooks/")
-		if !ok || !strings.HasSuffix(ev, "_sample") {
-			continue
-		}
-		d := item.Get.Description
-		start := strings.Index(d, "```\n")
-		end := strings.Index(d[start+4:], "```")
-		var payload []json.RawMessage
-		if err := json.Unmarshal([]byte(d[start+4:start+4+end]), &payload); err != nil {
-			t.Fatalf("%s: sample: %v", p, err)
-		}
-		out[strings.TrimSuffix(ev, "_sample")] = payload
-	}
-	return out
+	return samples
 }
 
 // TestFireEveryEvent: for each event Kajabi documents, Fire changes the store and POSTs a
