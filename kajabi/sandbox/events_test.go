@@ -177,8 +177,12 @@ func TestFireEveryEvent(t *testing.T) {
 				_ = json.Unmarshal(raw, &r)
 				res[r.Type] = r
 				if base, ok := readable[r.Type]; ok {
-					if resp, b := e.do(t, http.MethodGet, base+r.ID, testToken); resp.StatusCode != http.StatusOK {
+					resp, b := e.do(t, http.MethodGet, base+r.ID, testToken)
+					if resp.StatusCode != http.StatusOK {
 						t.Errorf("GET %s%s: got %d, want 200; %s", base, r.ID, resp.StatusCode, b)
+					}
+					if err := kajabitest.CheckResponse(http.MethodGet, base+r.ID, resp.StatusCode, resp.Header, b); err != nil {
+						t.Errorf("against the spec: %v", err)
 					}
 				}
 			}
@@ -205,7 +209,12 @@ func TestFireEveryEvent(t *testing.T) {
 					t.Errorf("tag %s on contact %s: got %v, want %v", res["contact_tags"].ID, res["contacts"].ID, on, want)
 				}
 			case "form_submission":
-				if !has(t, "/v1/form_submissions?filter[form_id]="+res["forms"].ID, res["form_submissions"].ID) {
+				list := "/v1/form_submissions?filter[form_id]=" + res["forms"].ID
+				resp, b := e.do(t, http.MethodGet, list, testToken)
+				if err := kajabitest.CheckResponse(http.MethodGet, "/v1/form_submissions", resp.StatusCode, resp.Header, b); err != nil {
+					t.Errorf("against the spec: %v", err)
+				}
+				if !has(t, list, res["form_submissions"].ID) {
 					t.Errorf("submission %s is not among form %s's", res["form_submissions"].ID, res["forms"].ID)
 				}
 			}
