@@ -192,7 +192,7 @@ func (c *config) settings() []setting {
 		{"MAX_SUBSCRIPTIONS_PER_CALLER", "max-subscriptions-per-caller", "20", "subscriptions one caller may hold at once (TOO_MANY_SUBSCRIPTIONS)", integer(&c.MaxSubscriptions)},
 		{"SUBSCRIBER_BUFFER", "subscriber-buffer", "64", "events a subscriber may fall behind before it is dropped (SUBSCRIBER_TOO_SLOW)", integer(&c.SubscriberBuffer)},
 		{"SANDBOX_PAGING_METADATA", "sandbox-paging-metadata", "full", "full: lists carry meta totals and first/prev/next/last links; docs: links self and current only, no meta, as Kajabi's schemas show", str(&c.SandboxPaging)},
-		{"SANDBOX_EVENTS_PER_MINUTE", "sandbox-events-per-minute", "0", "purchases and tag changes a minute the sandbox makes and POSTs to its registered hooks; 0 is none", integer(&c.SandboxEvents)},
+		{"SANDBOX_EVENTS_PER_MINUTE", "sandbox-events-per-minute", "0", "checkouts (purchase; order_created and payment_succeeded when paid), tag changes and form submissions a minute the sandbox makes and POSTs to its registered hooks; 0 is none", integer(&c.SandboxEvents)},
 		{"PUBLIC_URL", "public-url", "", "the address Kajabi reaches this service at (https://host); with it the service registers its webhooks with Kajabi at start", str(&c.PublicURL)},
 	}
 }
@@ -672,7 +672,7 @@ func run(ctx context.Context, cfg config, logger zerolog.Logger, ready chan<- st
 			hookURL = strings.TrimSuffix(cfg.PublicURL, "/")
 		}
 		if hookURL != "" {
-			_ = live.Register(ctx, client, cfg.KajabiSiteID, hookURL+"/webhooks/kajabi/"+cfg.WebhookSecret, logger)
+			live.Register(ctx, client, cfg.KajabiSiteID, hookURL+"/webhooks/kajabi/"+cfg.WebhookSecret, logger, live.RegisterOptions{})
 		}
 	}
 	if ready != nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,7 +48,10 @@ func TestHooksRegisteredOnce(t *testing.T) {
 		}
 	}
 	for i := 0; i < 2; i++ {
-		t.Run("start", func(t *testing.T) { startServer(t, env()) })
+		t.Run("start", func(t *testing.T) {
+			_, logs := startServer(t, env())
+			registeredLog(t, logs)
+		})
 	}
 	req, _ := http.NewRequest(http.MethodGet, up.URL+"/v1/hooks?page[size]=100", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -81,4 +86,54 @@ func TestHooksRegisteredOnce(t *testing.T) {
 			t.Errorf("%s: %d hooks, want 1", ev, n)
 		}
 	}
+}
+
+// registeredLog waits for the start's registration, which runs in the background, to log
+// what it registered. Bounded.
+func registeredLog(t *testing.T, logs *syncBuffer) {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		if strings.Contains(logs.String(), "hooks registered with Kajabi") {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no registration logged; logs:\n%s", logs.String())
+}
+
+// TestHooksDoNotDelayReadiness: with PUBLIC_URL set and a Kajabi that has not answered any
+// hook or site request yet, the service is ready (and /readyz says so) all the same; the
+// hooks are registered once Kajabi answers.
+func TestHooksDoNotDelayReadiness(t *testing.T) {
+	const token = "hooks-test-token"
+	sb := sandbox.New(sandbox.Options{Customers: 10, AccessTokens: []string{token}})
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/hooks") {
+			<-release
+		}
+		sb.ServeHTTP(w, r)
+	}))
+	defer up.Close()
+	defer free()
+	base, logs := startServer(t, map[string]string{
+		"KAJABI_BASE_URL": up.URL, "KAJABI_SITE_ID": sb.Store().Sites[0].ID,
+		"KAJABI_CLIENT_ID": sandbox.ClientID, "KAJABI_CLIENT_SECRET": sandbox.ClientSecret,
+		"WEBHOOK_SECRET": sandboxWebhookSecret, "PUBLIC_URL": "https://facade.example.com/",
+	})
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz while Kajabi holds the hook requests: got %d, want 200", resp.StatusCode)
+	}
+	if strings.Contains(logs.String(), "hooks registered with Kajabi") {
+		t.Fatalf("got hooks registered before Kajabi answered; logs:\n%s", logs.String())
+	}
+	free()
+	registeredLog(t, logs)
 }

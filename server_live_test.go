@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -707,8 +709,16 @@ func BenchmarkLiveSubscribersPerRSS(b *testing.B) {
 			}
 			held, heldRSS = open, now
 		}
-		cancel()
 		_ = stdin.Close()
+		if prefix := os.Getenv("LIVE_RSS_PROFILE"); prefix != "" { // profiled while the subscribers are held
+			for wait := 0; wait < 600; wait++ {
+				if _, err := os.Stat(prefix + ".goroutine"); err == nil {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		cancel()
 		_ = cmd.Wait()
 		b.ReportMetric(float64(held), "subscribers-under-100MB")
 		b.ReportMetric(float64(base0)/(1<<20), "idle-MB")
@@ -741,6 +751,21 @@ func TestLiveServeForRSS(t *testing.T) {
 	go func() { done <- run(ctx, cfg, zerolog.Nop(), ready) }()
 	fmt.Println("LISTENING http://" + <-ready)
 	_, _ = io.Copy(io.Discard, os.Stdin)
+	// LIVE_RSS_PROFILE=prefix writes prefix.heap and prefix.goroutine (for go tool pprof)
+	// and prefix.memstats as the subscribers are still held.
+	if prefix := os.Getenv("LIVE_RSS_PROFILE"); prefix != "" {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		_ = os.WriteFile(prefix+".memstats", fmt.Appendf(nil, "HeapInuse %d\nStackInuse %d\nSys %d\nGoroutines %d\n",
+			m.HeapInuse, m.StackInuse, m.Sys, runtime.NumGoroutine()), 0o644)
+		for _, name := range []string{"heap", "goroutine"} {
+			if f, err := os.Create(prefix + "." + name + ".part"); err == nil {
+				_ = pprof.Lookup(name).WriteTo(f, 0)
+				f.Close()
+				_ = os.Rename(prefix+"."+name+".part", prefix+"."+name)
+			}
+		}
+	}
 	cancel()
 	<-done
 }

@@ -117,40 +117,19 @@ func (r *subscriptionResolver) customerActivity(ctx context.Context, siteID *str
 		filter.Kinds = append(filter.Kinds, live.Kind(strings.ToLower(string(e))))
 	}
 	caller, _ := loader.CallerOf(ctx)
-	sub, err := r.Live.Subscribe(caller.ID, filter)
+	end, _ := ctx.Value(streamEndKey{}).(*streamEnd)
+	var dropped func(sent int) model.Activity
+	if end != nil {
+		dropped = func(sent int) model.Activity {
+			end.set(&gqlerror.Error{Message: live.ErrTooSlow.Error(), Extensions: map[string]any{"code": CodeSubscriberTooSlow}}, sent)
+			return nil // the last response, which AroundEvent fills with end.err
+		}
+	}
+	sub, out, err := live.Subscribe(r.Live, caller.ID, filter, activity, dropped)
 	if err != nil {
 		return nil, &gqlerror.Error{Message: err.Error(), Extensions: map[string]any{"code": CodeTooManySubscriptions}}
 	}
-	end, _ := ctx.Value(streamEndKey{}).(*streamEnd)
-	out := make(chan model.Activity)
-	go func() {
-		sent := 0
-		defer close(out)
-		defer sub.Close()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-sub.C:
-				if !ok {
-					if err := sub.Err(); err != nil && end != nil {
-						end.set(&gqlerror.Error{Message: err.Error(), Extensions: map[string]any{"code": CodeSubscriberTooSlow}}, sent)
-						select {
-						case out <- nil: // the last response, which AroundEvent fills with end.err
-						case <-ctx.Done():
-						}
-					}
-					return
-				}
-				select {
-				case out <- activity(e):
-					sent++
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
+	context.AfterFunc(ctx, sub.Close)
 	return out, nil
 }
 

@@ -58,10 +58,11 @@ type Event struct {
 	Form        *Form
 }
 
-// Form is a form submission: who submitted which form.
+// Form is a form submission: who submitted which form, on which site.
 type Form struct {
 	ID, Title   string
 	Name, Email *string
+	Site        *kajabi.Identifier
 }
 
 // CustomerID is the customer the event is about, "" when it names none.
@@ -180,6 +181,9 @@ func (e *Event) decode(typ string, raw json.RawMessage) error {
 				Form struct {
 					Data *kajabi.Identifier `json:"data"`
 				} `json:"form"`
+				Site struct {
+					Data *kajabi.Identifier `json:"data"`
+				} `json:"site"`
 			} `json:"relationships"`
 		}
 		if err := into(&f); err != nil {
@@ -188,7 +192,7 @@ func (e *Event) decode(typ string, raw json.RawMessage) error {
 		if e.Form == nil {
 			e.Form = &Form{}
 		}
-		e.Form.Name, e.Form.Email = f.Attributes.Name, f.Attributes.Email
+		e.Form.Name, e.Form.Email, e.Form.Site = f.Attributes.Name, f.Attributes.Email, f.Relationships.Site.Data
 		if f.Relationships.Form.Data != nil {
 			e.Form.ID = f.Relationships.Form.Data.ID
 		}
@@ -230,7 +234,7 @@ func (e *Event) has(typ string) bool {
 }
 
 // site is the site the payload names: the order's, the customer's, the contact's, the
-// offer's or the tag's.
+// offer's, the tag's or the form submission's.
 func (e *Event) site() string {
 	var sites []*kajabi.Identifier
 	if e.Order != nil {
@@ -247,6 +251,9 @@ func (e *Event) site() string {
 	}
 	if e.Tag != nil {
 		sites = append(sites, e.Tag.Site)
+	}
+	if e.Form != nil {
+		sites = append(sites, e.Form.Site)
 	}
 	for _, id := range sites {
 		if id != nil && id.ID != "" {

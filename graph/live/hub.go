@@ -205,38 +205,55 @@ func (h *Hub) dispatch(ctx context.Context, e *Event) {
 		if !s.filter.matches(e) {
 			continue
 		}
-		select {
-		case s.c <- e:
-		default:
+		if !s.send(e) {
 			s.err = ErrTooSlow
 			h.removeLocked(s)
 		}
 	}
 }
 
-// Subscription is one subscriber's stream of events. C closes when the subscription
-// ends; Err then says why, nil when it was Closed.
+// Subscription is one subscriber. The hub sends it events itself, as they are
+// dispatched, so a subscription holds a buffered channel and no goroutine of its own.
 type Subscription struct {
-	C      <-chan *Event
-	c      chan *Event
 	hub    *Hub
 	caller string
 	filter Filter
 	err    error
+	send   func(*Event) bool // false: the buffer is full
+	end    func(err error)   // closes the channel, after a last value when err != nil
 }
 
-// Subscribe starts a subscription for caller, unless it holds MaxPerCaller already.
-func (h *Hub) Subscribe(caller string, f Filter) (*Subscription, error) {
+// Subscribe starts a subscription of h for caller, unless it holds MaxPerCaller already:
+// each matching event, as as makes it, on the channel returned, which closes when the
+// subscription ends. A subscriber that falls Buffer events behind is dropped with
+// ErrTooSlow: dropped(n), n being the events it was sent, is then the channel's last value
+// (none when dropped is nil).
+func Subscribe[T any](h *Hub, caller string, f Filter, as func(*Event) T, dropped func(sent int) T) (*Subscription, <-chan T, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.byCaller[caller] >= h.opts.MaxPerCaller {
-		return nil, ErrTooManySubscriptions
+		return nil, nil, ErrTooManySubscriptions
 	}
 	h.byCaller[caller]++
-	c := make(chan *Event, h.opts.Buffer)
-	s := &Subscription{C: c, c: c, hub: h, caller: caller, filter: f}
+	c := make(chan T, h.opts.Buffer+1) // the one more is dropped's
+	sent := 0
+	s := &Subscription{hub: h, caller: caller, filter: f}
+	s.send = func(e *Event) bool {
+		if len(c) >= h.opts.Buffer { // only the hub sends, under its lock, so this holds
+			return false
+		}
+		c <- as(e)
+		sent++
+		return true
+	}
+	s.end = func(err error) {
+		if err != nil && dropped != nil {
+			c <- dropped(sent)
+		}
+		close(c)
+	}
 	h.subs[s] = struct{}{}
-	return s, nil
+	return s, c, nil
 }
 
 // Subscribers is how many subscriptions this process holds.
@@ -268,5 +285,5 @@ func (h *Hub) removeLocked(s *Subscription) {
 	if h.byCaller[s.caller]--; h.byCaller[s.caller] <= 0 {
 		delete(h.byCaller, s.caller)
 	}
-	close(s.c)
+	s.end(s.err)
 }

@@ -44,6 +44,7 @@ type Order struct {
 	ID              string
 	CustomerID      string
 	SiteID          string
+	OfferID         string // the one offer it bought
 	OrderNumber     int
 	CurrencyCode    string
 	SubtotalInCents int
@@ -90,6 +91,7 @@ type history struct {
 	orders       []*Order
 	transactions []*Transaction
 	notes        []*Note
+	submissions  []*FormSubmission // made by form_submission events, in id order
 
 	purchaseByID    map[string]*Purchase
 	orderByID       map[string]*Order
@@ -186,7 +188,7 @@ func genHistory(st *Store, seed int64) *history {
 			}
 			orderNumbers[c.SiteID]++
 			ord := &Order{
-				ID: strconv.Itoa(orderIDBase + len(h.orders) + 1), CustomerID: c.ID, SiteID: c.SiteID,
+				ID: strconv.Itoa(orderIDBase + len(h.orders) + 1), CustomerID: c.ID, SiteID: c.SiteID, OfferID: o.ID,
 				OrderNumber: 1000 + orderNumbers[c.SiteID], CurrencyCode: o.Currency, SubtotalInCents: o.PriceInCents,
 				FulfilledAt: start, CreatedAt: start,
 			}

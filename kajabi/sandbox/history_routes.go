@@ -36,6 +36,10 @@ func historyRoute(seg []string) (handler, bool) {
 		return h(showTransaction, seg[1])
 	case len(seg) == 1 && seg[0] == "contact_notes":
 		return h(listNotes, "")
+	case len(seg) == 1 && seg[0] == "form_submissions":
+		return h(listSubmissions, "")
+	case len(seg) == 2 && seg[0] == "form_submissions":
+		return h(showSubmission, seg[1])
 	}
 	return handler{}, false
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -13,8 +14,9 @@ import (
 )
 
 // Webhooks: POST/GET /v1/hooks and GET/DELETE /v1/hooks/{id} as Kajabi's spec describes
-// them, and, with Options.EventsPerMinute, purchases and tag changes made in the store and
-// POSTed as {"id", "event", "payload": [...]} to every hook of that event and site.
+// them, and, with Options.EventsPerMinute (or Fire), checkouts, tag changes and form
+// submissions made in the store and POSTed as {"id", "event", "payload": [...]} to every
+// hook of their event and site (events.go makes them).
 
 // hookEvents are the events a hook may subscribe to, in the spec's order.
 var hookEvents = []string{"purchase", "form_submission", "tag_added", "tag_removed", "payment_succeeded", "order_created"}
@@ -29,7 +31,8 @@ type hookSet struct {
 	mu     sync.Mutex
 	hooks  []*hook
 	nextID int
-	seq    int // event and purchase numbers
+	seq    int    // numbers the happenings
+	base   string // where the last hook was registered: the links in payloads point there
 }
 
 func (s *Sandbox) serveHooks(w http.ResponseWriter, r *http.Request, id string) {
@@ -73,6 +76,7 @@ func (s *Sandbox) serveHooks(w http.ResponseWriter, r *http.Request, id string) 
 		hs.nextID++
 		h.id = strconv.Itoa(700000 + hs.nextID)
 		hs.hooks = append(hs.hooks, h)
+		hs.base = newReqCtx(r).base
 		hs.mu.Unlock()
 		j := newJW()
 		j.obj()
@@ -215,8 +219,10 @@ func (hs *hookSet) targets(event, siteID string, resource int64) []string {
 	return urls
 }
 
-// fireEvents makes perMinute events a minute until ctx ends: mostly purchases (a customer
-// is granted an offer of its site), every third a tag added to or removed from a contact.
+// fireEvents makes perMinute happenings a minute until ctx ends: two in three a checkout
+// (a purchase; for a paid offer also order_created and payment_succeeded, as Kajabi sends
+// them for one checkout), then alternately a tag added to or removed from a contact and a
+// form submitted.
 func (s *Sandbox) fireEvents(ctx context.Context, perMinute int) {
 	client := &http.Client{Timeout: 5 * time.Second}
 	t := time.NewTicker(time.Minute / time.Duration(perMinute))
@@ -227,12 +233,60 @@ func (s *Sandbox) fireEvents(ctx context.Context, perMinute int) {
 			return
 		case <-t.C:
 		}
-		event, site, resource, body := s.makeEvent()
-		if body == nil {
-			continue
+		s.deliver(ctx, client, s.happen(""))
+	}
+}
+
+// Fire makes one happening Kajabi reports with event (for purchase, order_created and
+// payment_succeeded a checkout, of a paid offer for the latter two, which delivers all
+// three; a tag added or removed; a form submitted), changes the store with it and POSTs
+// its events to the registered hooks before it returns. It fails for an event hooks
+// cannot subscribe to, or when the store holds nothing to make it from.
+func (s *Sandbox) Fire(ctx context.Context, event string) error {
+	if !slices.Contains(hookEvents, event) {
+		return fmt.Errorf("sandbox: no %q event; hooks take %v", event, hookEvents)
+	}
+	ds := s.happen(event)
+	if len(ds) == 0 {
+		return fmt.Errorf("sandbox: the store has nothing to make a %s event from", event)
+	}
+	s.deliver(ctx, &http.Client{Timeout: 5 * time.Second}, ds)
+	return nil
+}
+
+// happen makes one happening, event's or (with "") the next in fireEvents's round.
+func (s *Sandbox) happen(event string) []delivery {
+	s.hooks.mu.Lock()
+	s.hooks.seq++
+	h := happening{event: event, seq: s.hooks.seq, base: s.hooks.base}
+	s.hooks.mu.Unlock()
+	s.mu.Lock()
+	h.pick = s.rng.IntN(1 << 30)
+	s.mu.Unlock()
+	if h.event == "" {
+		switch h.seq % 6 {
+		case 0:
+			h.event = "form_submission"
+		case 3:
+			h.event = "tag_added"
+			if h.pick%2 == 1 {
+				h.event = "tag_removed"
+			}
+		default:
+			h.event = "purchase"
 		}
-		for _, u := range s.hooks.targets(event, site, resource) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	}
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	return s.store.happen(h)
+}
+
+// deliver POSTs each delivery to the hooks of its event, site and resource, one after
+// the other; a target that fails is not retried.
+func (s *Sandbox) deliver(ctx context.Context, client *http.Client, ds []delivery) {
+	for _, d := range ds {
+		for _, u := range s.hooks.targets(d.event, d.siteID, d.resource) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(d.body))
 			if err != nil {
 				continue
 			}
@@ -243,117 +297,6 @@ func (s *Sandbox) fireEvents(ctx context.Context, perMinute int) {
 			}
 		}
 	}
-}
-
-// makeEvent changes the store and returns the event's delivery body; nil when nothing
-// could be made.
-func (s *Sandbox) makeEvent() (event, site string, resource int64, body []byte) {
-	s.hooks.mu.Lock()
-	s.hooks.seq++
-	seq := s.hooks.seq
-	s.hooks.mu.Unlock()
-	s.mu.Lock()
-	n := s.rng.IntN(1 << 30)
-	s.mu.Unlock()
-	st := s.store
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if len(st.Customers) == 0 {
-		return "", "", 0, nil
-	}
-	c := &st.Customers[n%len(st.Customers)]
-	j := newJW()
-	defer j.release()
-	j.obj()
-	j.k("id")
-	j.str("sandbox-" + strconv.FormatInt(st.Now.Unix(), 36) + "-" + strconv.Itoa(seq))
-	if seq%3 == 0 {
-		ct := st.ContactOf(c)
-		var tags []*Tag
-		for i := range st.Tags {
-			if st.Tags[i].SiteID == ct.SiteID {
-				tags = append(tags, &st.Tags[i])
-			}
-		}
-		if len(tags) == 0 {
-			return "", "", 0, nil
-		}
-		tag := tags[n%len(tags)]
-		event = "tag_added"
-		if slices.Contains(ct.TagIDs, tag.ID) {
-			event = "tag_removed"
-			ct.TagIDs = minus(ct.TagIDs, []string{tag.ID})
-		} else {
-			ct.TagIDs = sortIDs(union(ct.TagIDs, []string{tag.ID}))
-		}
-		resource, _ = strconv.ParseInt(tag.ID, 10, 64)
-		j.k("event")
-		j.str(event)
-		j.k("payload")
-		j.arr()
-		writeSiteResource(j, "contacts", ct.ID, ct.SiteID, "name", ct.Name, "email", ct.Email)
-		writeSiteResource(j, "contact_tags", tag.ID, tag.SiteID, "name", tag.Name)
-		j.endArr()
-		j.endObj()
-		return event, ct.SiteID, resource, slices.Clone(j.b)
-	}
-	var offers []*Offer
-	for i := range st.Offers {
-		if st.Offers[i].SiteID == c.SiteID {
-			offers = append(offers, &st.Offers[i])
-		}
-	}
-	if len(offers) == 0 {
-		return "", "", 0, nil
-	}
-	o := offers[n%len(offers)]
-	st.setOffers(c, union(c.OfferIDs, []string{o.ID}))
-	now := time.Now().UTC()
-	resource, _ = strconv.ParseInt(o.ID, 10, 64)
-	j.k("event")
-	j.str("purchase")
-	j.k("payload")
-	j.arr()
-	j.obj()
-	j.k("id")
-	j.str(strconv.Itoa(800000000 + seq))
-	j.k("type")
-	j.str("purchases")
-	j.k("attributes")
-	j.obj()
-	j.k("amount_in_cents")
-	j.int(int64(o.PriceInCents))
-	j.k("payment_type")
-	j.str(o.PaymentType)
-	j.k("opt_in")
-	j.bool(false)
-	j.k("currency")
-	j.str(o.Currency)
-	j.k("quantity")
-	j.int(1)
-	j.k("created_at")
-	j.time(now)
-	j.k("updated_at")
-	j.time(now)
-	j.endObj()
-	j.k("relationships")
-	j.obj()
-	j.k("customer")
-	j.obj()
-	j.k("data")
-	j.ident("customers", c.ID)
-	j.endObj()
-	j.k("offer")
-	j.obj()
-	j.k("data")
-	j.ident("offers", o.ID)
-	j.endObj()
-	j.endObj()
-	j.endObj()
-	writeSiteResource(j, "customers", c.ID, c.SiteID, "name", c.Name, "email", c.Email)
-	j.endArr()
-	j.endObj()
-	return "purchase", c.SiteID, resource, slices.Clone(j.b)
 }
 
 // writeSiteResource writes one resource of a hook's payload as the spec's samples show
@@ -382,7 +325,7 @@ func writeSiteResource(j *jw, typ, id, siteID string, attrs ...string) {
 	j.endObj()
 }
 
-// Run makes Options.EventsPerMinute events a minute and delivers them to the registered
+// Run makes Options.EventsPerMinute happenings a minute (fireEvents) and delivers them to the registered
 // hooks until ctx ends; with none it returns at once.
 func (s *Sandbox) Run(ctx context.Context) {
 	if s.eventsPerMinute > 0 {
