@@ -22,10 +22,10 @@ import (
 // the excess is refused quickly, what is admitted succeeds, the second caller keeps
 // working, and memory and goroutines stay bounded.
 const (
-	overloadHeavy = `query Heavy { customers(first: 100) { totalCount pageInfo { hasNextPage endCursor currentPage totalPages }
+	overloadHeavy = `query Heavy { customers(first: 100, filter: {siteId: "101"}) { totalCount pageInfo { hasNextPage endCursor currentPage totalPages }
   nodes { id name email netRevenue createdAt contact { phoneNumber addressCity addressCountry } site { title }
   products { title productType } offers { title priceInCents currency } } } }`
-	overloadLight = `query Light { customers(first: 1) { nodes { id name } } }`
+	overloadLight = `query Light { customers(first: 1, filter: {siteId: "101"}) { nodes { id name } } }`
 	busyKey       = "bench-busy-key-0123456789abcdef"
 	lightKey      = "bench-light-key-0123456789abcdef"
 	overloadConc  = 100
