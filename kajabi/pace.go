@@ -21,8 +21,11 @@ import (
 // must bound each call to the store and keep serving when the store does not answer.
 type Pacer interface {
 	// Wait takes one call's turn in account's rate budget, waiting for it while ctx
-	// allows; it fails at once when the turn would come after ctx's deadline.
-	Wait(ctx context.Context, account string) error
+	// allows; it fails at once when the turn would come after ctx's deadline. The turn
+	// must leave keep turns of the burst in the budget (at most burst-1 are kept): a
+	// caller with a backlog takes its turns only above that reserve, so a caller without
+	// one finds a turn at once (see Limits.Reserve). keep 0 may take the last turn.
+	Wait(ctx context.Context, account string, keep int) error
 	// Pause holds account's calls until until (a later pause wins over an earlier one).
 	Pause(ctx context.Context, account string, until time.Time)
 	// PausedUntil is when account's pause ends; the zero time when it is not paused.
@@ -56,19 +59,50 @@ type localPacer struct {
 	paused map[string]time.Time
 }
 
-func (p *localPacer) Wait(ctx context.Context, _ string) error {
+func (p *localPacer) Wait(ctx context.Context, _ string, keep int) error {
 	if p.limit == nil {
 		return nil
 	}
-	if err := p.limit.Wait(ctx); err != nil {
-		if ctx.Err() != nil {
+	if keep = min(keep, p.limit.Burst()-1); keep <= 0 {
+		if err := p.limit.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return errNoTurn
+		}
+		return nil
+	}
+	// x/time/rate books turns ahead but cannot book one that leaves tokens behind, so a
+	// call keeping a reserve looks, sleeps until the bucket has refilled above it, and
+	// takes its turn then. Calls without a backlog may take one in between: they are
+	// what the reserve is for.
+	deadline, hasDeadline := ctx.Deadline()
+	for {
+		now := time.Now()
+		missing := float64(keep+1) - p.limit.TokensAt(now)
+		if missing <= 0 {
+			if p.limit.AllowN(now, 1) {
+				return nil
+			}
+			continue // taken in between: look again
+		}
+		wait := time.Duration(math.Ceil(missing / float64(p.limit.Limit()) * float64(time.Second)))
+		if hasDeadline && now.Add(wait).After(deadline) {
+			return errNoTurn
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
 		}
-		// The turn comes after the deadline: fail now, as the deadline would.
-		return fmt.Errorf("%w: no rate slot before the deadline", context.DeadlineExceeded)
 	}
-	return nil
 }
+
+// errNoTurn is a turn that would come after the deadline: it fails now, as the deadline
+// would.
+var errNoTurn = fmt.Errorf("%w: no rate slot before the deadline", context.DeadlineExceeded)
 
 func (p *localPacer) Until(_ context.Context, _ string, n int) time.Duration {
 	if p.limit == nil || n <= 0 {
@@ -117,7 +151,8 @@ func (c *Client) RateWait(ctx context.Context, n int) time.Duration {
 		token = string(t)
 	}
 	account := c.accountKey(token)
-	wait := c.pacer.Until(ctx, account, n)
+	// Calls with a backlog leave the reserve in the budget, and n calls are a backlog.
+	wait := c.pacer.Until(ctx, account, n+c.gate.reserve)
 	if until := c.pacer.PausedUntil(ctx, account); !until.IsZero() {
 		wait = max(wait, time.Until(until))
 	}

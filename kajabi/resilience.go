@@ -59,6 +59,13 @@ type Limits struct {
 	// after a quiet spell (0 means Rate rounded up, at least 1).
 	Rate  float64
 	Burst int
+	// Reserve is how many turns of Burst are kept for callers without a backlog. A
+	// caller with more calls queued behind the one taking its turn takes it only while
+	// more than Reserve are left, so another caller's one call goes at once instead of
+	// waiting for the next turn and its round behind the busy one. Under a steady flood
+	// the busy caller still gets all of Rate; only its bursts are Reserve smaller. At
+	// most Burst-1.
+	Reserve int
 }
 
 // BreakerPolicy says when the circuit breaker opens. It counts calls, not attempts: a
@@ -83,8 +90,9 @@ type BreakerPolicy struct {
 var (
 	DefaultRetryPolicy = RetryPolicy{MaxAttempts: 3, BaseDelay: 100 * time.Millisecond, MaxDelay: 2 * time.Second}
 	// DefaultLimits lets a page of 20 customers with every relation (about 46 calls) go out
-	// in one wave, while a burst of GraphQL traffic is held to 100 calls a second.
-	DefaultLimits = Limits{Concurrency: 64, Rate: 100, Burst: 100}
+	// in one wave, while a burst of GraphQL traffic is held to 100 calls a second, with
+	// 10 of the burst kept for callers without a backlog.
+	DefaultLimits = Limits{Concurrency: 64, Rate: 100, Burst: 100, Reserve: 10}
 	// DefaultBreakerPolicy opens when half of at least 20 calls in 10 s failed: a page's
 	// burst of failures that its retries get through opens nothing.
 	DefaultBreakerPolicy = BreakerPolicy{MinCalls: 20, FailureRatio: 0.5, Window: 10 * time.Second, Cooldown: 5 * time.Second}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -26,6 +27,12 @@ import (
 //     caller always finds a place to run without queueing behind it. This is what
 //     bounds memory: each running request holds at most one body (MaxBodyBytes) and its
 //     answer. Health, readiness, status and metrics are other routes and never wait here.
+//   - the queue is for bursts, not for overload (adaptive LIFO with CoDel's standing-queue
+//     test, as in Facebook's "Fail at scale"): once requests have been waiting without a
+//     break for standingAfter, a new arrival waits only standingWait, those that have
+//     waited longer are refused, and a freed place goes to the newest. A refusal then
+//     comes in milliseconds, not after QueueTimeout, and the place goes to a client that
+//     is still waiting rather than to one that has given up.
 //   - a request that passed the limits is weighed against the Kajabi rate budget before
 //     it runs: graph.EstimateCalls says about how many calls it will make, and when the
 //     budget cannot give that many turns (plus those the requests already running are
@@ -41,22 +48,43 @@ type Admission struct {
 	Inflight int
 	// Queued is the most requests waiting for a place; beyond it they are refused.
 	Queued int
-	// QueueTimeout is the longest a request waits for a place; 0 means 1s.
+	// QueueTimeout is the longest a request waits for a place while the queue is not
+	// standing; 0 means 1s.
 	QueueTimeout time.Duration
 }
 
+const (
+	// standingAfter is how long requests must have been waiting without a break for the
+	// queue to count as standing: longer than a burst takes to drain (CoDel's interval).
+	standingAfter = 100 * time.Millisecond
+	// standingWait is the wait a request gets while the queue stands (CoDel's target).
+	standingWait = 5 * time.Millisecond
+)
+
 // admission is the running state of an Admission.
 type admission struct {
-	slots   chan struct{} // nil: no bound
-	queue   chan struct{} // places to wait in
-	timeout time.Duration
-	share   int // the most places, running or waiting, one caller may hold
+	inflight int // 0: no bound
+	queued   int
+	timeout  time.Duration
+	share    int // the most places, running or waiting, one caller may hold
 
-	heldMu sync.Mutex
-	held   map[string]int // places held per caller
+	placesMu sync.Mutex
+	running  int
+	waiting  []*waiter      // in order of arrival
+	emptyAt  time.Time      // the last moment no request was waiting or refused from the queue
+	refuseAt time.Time      // the last refusal of a request that waited
+	held     map[string]int // places held per caller
 
 	mu    sync.Mutex // held while a request is weighed, so concurrent arrivals see each other
 	owing map[*ticket]struct{}
+}
+
+// waiter is a request waiting for a place; ready is closed when it is given one
+// (admitted) or refused.
+type waiter struct {
+	ready    chan struct{}
+	since    time.Time
+	admitted bool
 }
 
 // ticket is one request's place in the ledger of calls owed.
@@ -75,39 +103,33 @@ func (t *ticket) owed() int {
 type ticketKey struct{}
 
 func newAdmission(a Admission) *admission {
-	ad := &admission{timeout: a.QueueTimeout, owing: map[*ticket]struct{}{}, held: map[string]int{}}
+	ad := &admission{timeout: a.QueueTimeout, owing: map[*ticket]struct{}{}, held: map[string]int{}, emptyAt: time.Now()}
 	if ad.timeout <= 0 {
 		ad.timeout = time.Second
 	}
 	if a.Inflight > 0 {
-		ad.slots = make(chan struct{}, a.Inflight)
-		ad.queue = make(chan struct{}, max(a.Queued, 0))
+		ad.inflight, ad.queued = a.Inflight, max(a.Queued, 0)
 		ad.share = max(1, a.Inflight*3/4)
 	}
 	return ad
 }
 
-// limit admits a request to next when a place is free or frees within the queue timeout.
+// limit admits a request to next when a place is free or frees within its wait.
 func (a *admission) limit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if a.slots != nil {
+		if a.inflight > 0 {
 			caller := callerOf(r.Context())
-			admitted := a.hold(caller)
-			if admitted && !a.enter(r.Context()) {
-				a.unhold(caller)
-				admitted = false
-			}
-			if !admitted {
+			if !a.enter(r.Context(), caller) {
 				w.Header().Set("Retry-After", "1")
 				reject(w, r, http.StatusServiceUnavailable, graph.CodeOverloaded,
 					"the service is at capacity: every place to run and to wait is taken; retry after a second")
 				return
 			}
-			defer func() { <-a.slots; a.unhold(caller) }()
+			defer a.leave(caller)
 		}
 		t := &ticket{}
 		defer a.forget(t)
@@ -115,49 +137,106 @@ func (a *admission) limit(next http.Handler) http.Handler {
 	})
 }
 
-// hold counts a place for caller, unless it already holds its share: a quarter of the
-// places to run are always left to other callers, so one busy caller cannot make another
-// wait behind its queue.
-func (a *admission) hold(caller string) bool {
-	a.heldMu.Lock()
-	defer a.heldMu.Unlock()
+// enter takes a place to run for caller, waiting for one when there is room in the queue.
+// A caller already holding its share is refused: a quarter of the places to run are
+// always left to other callers, so one busy caller cannot make another wait behind its
+// queue.
+func (a *admission) enter(ctx context.Context, caller string) bool {
+	a.placesMu.Lock()
 	if a.held[caller] >= a.share {
+		a.placesMu.Unlock()
 		return false
 	}
+	now := time.Now()
+	if len(a.waiting) == 0 && now.Sub(a.refuseAt) > standingAfter {
+		a.emptyAt = now // a queue emptied by refusals is still standing
+	}
+	if a.running < a.inflight {
+		a.running++
+		a.held[caller]++
+		a.placesMu.Unlock()
+		return true
+	}
+	wait := a.timeout
+	if a.standing(now) {
+		wait = standingWait
+		a.shed(now)
+	}
+	if len(a.waiting) >= a.queued {
+		a.placesMu.Unlock()
+		return false // the queue is full: refuse now rather than add to the wait
+	}
+	w := &waiter{ready: make(chan struct{}), since: now}
+	a.waiting = append(a.waiting, w)
 	a.held[caller]++
-	return true
+	a.placesMu.Unlock()
+
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-w.ready:
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	a.placesMu.Lock()
+	defer a.placesMu.Unlock()
+	if w.admitted {
+		return true
+	}
+	if i := slices.Index(a.waiting, w); i >= 0 {
+		a.waiting = slices.Delete(a.waiting, i, i+1)
+	}
+	a.refuseAt = time.Now()
+	a.unhold(caller)
+	return false
+}
+
+// leave gives caller's place to a waiting request, the newest while the queue stands
+// (its client is the likeliest still to be waiting), or frees it.
+func (a *admission) leave(caller string) {
+	a.placesMu.Lock()
+	defer a.placesMu.Unlock()
+	a.unhold(caller)
+	now := time.Now()
+	if len(a.waiting) == 0 {
+		a.running--
+		a.emptyAt = now
+		return
+	}
+	i := 0
+	if a.standing(now) {
+		i = len(a.waiting) - 1
+	}
+	w := a.waiting[i]
+	a.waiting = slices.Delete(a.waiting, i, i+1)
+	if len(a.waiting) == 0 {
+		a.emptyAt = now
+	}
+	w.admitted = true
+	close(w.ready)
+}
+
+// standing says requests have been waiting or refused from the queue without a break for
+// standingAfter; a.placesMu is held.
+func (a *admission) standing(now time.Time) bool {
+	return now.Sub(a.emptyAt) > standingAfter
+}
+
+// shed refuses the requests that have waited more than standingWait; a.placesMu is held.
+// They leave the queue when they wake.
+func (a *admission) shed(now time.Time) {
+	defer func() { a.refuseAt = now }()
+	for _, w := range a.waiting {
+		if now.Sub(w.since) > standingWait {
+			close(w.ready)
+		}
+	}
+	a.waiting = slices.DeleteFunc(a.waiting, func(w *waiter) bool { return now.Sub(w.since) > standingWait })
 }
 
 func (a *admission) unhold(caller string) {
-	a.heldMu.Lock()
-	defer a.heldMu.Unlock()
 	if a.held[caller]--; a.held[caller] <= 0 {
 		delete(a.held, caller)
-	}
-}
-
-// enter takes a place to run, waiting in the queue for one when there is room in it.
-func (a *admission) enter(ctx context.Context) bool {
-	select {
-	case a.slots <- struct{}{}:
-		return true
-	default:
-	}
-	select {
-	case a.queue <- struct{}{}:
-	default:
-		return false // the queue is full: refuse now rather than add to the wait
-	}
-	defer func() { <-a.queue }()
-	timer := time.NewTimer(a.timeout)
-	defer timer.Stop()
-	select {
-	case a.slots <- struct{}{}:
-		return true
-	case <-timer.C:
-		return false
-	case <-ctx.Done():
-		return false
 	}
 }
 

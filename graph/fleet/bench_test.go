@@ -37,7 +37,7 @@ func BenchmarkPacerWait(b *testing.B) {
 			var took []time.Duration
 			for b.Loop() {
 				start := time.Now()
-				if err := p.pacer.Wait(ctx, "acct"); err != nil {
+				if err := p.pacer.Wait(ctx, "acct", 0); err != nil {
 					b.Fatal(err)
 				}
 				took = append(took, time.Since(start))

@@ -3,6 +3,7 @@ package fleet_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,7 +41,7 @@ type shareLocal struct {
 	waits atomic.Int32
 }
 
-func (s *shareLocal) Wait(ctx context.Context, _ string) error {
+func (s *shareLocal) Wait(ctx context.Context, _ string, _ int) error {
 	s.waits.Add(1)
 	return s.lim.Wait(ctx)
 }
@@ -51,7 +52,7 @@ func (s *shareLocal) Until(context.Context, string, int) time.Duration { return 
 // countingLocal stands for the process's own limiter; it only counts what falls back to it.
 type countingLocal struct{ waits, pauses atomic.Int32 }
 
-func (c *countingLocal) Wait(context.Context, string) error               { c.waits.Add(1); return nil }
+func (c *countingLocal) Wait(context.Context, string, int) error          { c.waits.Add(1); return nil }
 func (c *countingLocal) Pause(context.Context, string, time.Time)         { c.pauses.Add(1) }
 func (c *countingLocal) PausedUntil(context.Context, string) time.Time    { return time.Time{} }
 func (c *countingLocal) Until(context.Context, string, int) time.Duration { return 0 }
@@ -73,7 +74,7 @@ func TestLimiterHoldsTheFleetToOneBudget(t *testing.T) {
 		for range 4 {
 			wg.Go(func() {
 				for ctx.Err() == nil {
-					err := l.Wait(ctx, "acct-1")
+					err := l.Wait(ctx, "acct-1", 0)
 					var we *fleet.WaitError
 					if errors.As(err, &we) || errors.Is(err, context.DeadlineExceeded) {
 						return
@@ -106,14 +107,14 @@ func TestLimiterKeepsAccountsApart(t *testing.T) {
 	l := open(t, r.URL, nil).Pacer(1, 1, &countingLocal{})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	if err := l.Wait(ctx, "a"); err != nil {
+	if err := l.Wait(ctx, "a", 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Wait(ctx, "b"); err != nil {
+	if err := l.Wait(ctx, "b", 0); err != nil {
 		t.Errorf("account b waited on account a's budget: %v", err)
 	}
 	var we *fleet.WaitError
-	if err := l.Wait(ctx, "a"); !errors.As(err, &we) {
+	if err := l.Wait(ctx, "a", 0); !errors.As(err, &we) {
 		t.Errorf("second call of a within its 1s interval and a 200ms deadline: got %v, want *WaitError", err)
 	}
 }
@@ -131,13 +132,13 @@ func TestPauseHoldsEveryReplica(t *testing.T) {
 	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	var we *fleet.WaitError
-	if err := b.Wait(short, "acct"); !errors.As(err, &we) || we.Wait < 150*time.Millisecond {
+	if err := b.Wait(short, "acct", 0); !errors.As(err, &we) || we.Wait < 150*time.Millisecond {
 		t.Fatalf("replica b during a's 300ms pause with 100ms to spare: got %v, want *WaitError of about 300ms", err)
 	}
 	long, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel2()
 	start := time.Now()
-	if err := b.Wait(long, "acct"); err != nil {
+	if err := b.Wait(long, "acct", 0); err != nil {
 		t.Fatal(err)
 	}
 	if waited := time.Since(start); waited < 100*time.Millisecond {
@@ -154,7 +155,7 @@ func TestRedisOutageFallsBackAndRecovers(t *testing.T) {
 	local := &countingLocal{}
 	l := s.Pacer(1000, 100, local)
 	ctx := context.Background()
-	if err := l.Wait(ctx, "acct"); err != nil || !s.Shared() {
+	if err := l.Wait(ctx, "acct", 0); err != nil || !s.Shared() {
 		t.Fatalf("with Redis up: err %v, shared %v", err, s.Shared())
 	}
 	s.Set(ctx, "k", []byte("v"), time.Minute)
@@ -164,7 +165,7 @@ func TestRedisOutageFallsBackAndRecovers(t *testing.T) {
 
 	r.Stop()
 	for i := range 50 {
-		if err := l.Wait(ctx, "acct"); err != nil {
+		if err := l.Wait(ctx, "acct", 0); err != nil {
 			t.Fatalf("call %d with Redis down: %v", i, err)
 		}
 	}
@@ -187,7 +188,7 @@ func TestRedisOutageFallsBackAndRecovers(t *testing.T) {
 		t.Fatal("did not return to shared mode within 5s of Redis restarting")
 	}
 	before := local.waits.Load()
-	if err := l.Wait(ctx, "acct"); err != nil || local.waits.Load() != before {
+	if err := l.Wait(ctx, "acct", 0); err != nil || local.waits.Load() != before {
 		t.Errorf("after recovery: err %v, local waits %d → %d", err, before, local.waits.Load())
 	}
 	// open → shared, Stop → local, Restart → shared
@@ -233,5 +234,40 @@ func TestQueriesAcrossReplicas(t *testing.T) {
 	}
 	if _, ok := b.Get(ctx, "caller\x00hash1"); !ok {
 		t.Error("with Redis down, replica b lost the query it had already fetched")
+	}
+}
+
+// A turn that keeps a reserve of the burst leaves it in the fleet's budget for calls that
+// keep none; asking to keep more than the burst keeps burst-1. One turn per 1,000 s, so
+// no turn comes back within the test: a turn past the deadline fails at once.
+func TestPacerKeepsReserve(t *testing.T) {
+	r := fleettest.Start(t)
+	s := open(t, r.URL, nil)
+	tests := []struct{ keep, kept, rest int }{
+		{keep: 0, kept: 5, rest: 0},
+		{keep: 2, kept: 3, rest: 2},
+		{keep: 9, kept: 1, rest: 4},
+	}
+	for i, tt := range tests {
+		local := &countingLocal{}
+		p := s.Pacer(0.001, 5, local)
+		account := fmt.Sprintf("acct-%d", i)
+		turns := func(keep int) (n int) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			for n < 10 && p.Wait(ctx, account, keep) == nil {
+				n++
+			}
+			return n
+		}
+		if got := turns(tt.keep); got != tt.kept {
+			t.Errorf("keep %d: got %d turns, want %d", tt.keep, got, tt.kept)
+		}
+		if got := turns(0); got != tt.rest {
+			t.Errorf("keep %d, then keep 0: got %d turns, want %d", tt.keep, got, tt.rest)
+		}
+		if n := local.waits.Load(); n != 0 {
+			t.Errorf("keep %d: %d turns from the local fallback, want 0 (Redis is up)", tt.keep, n)
+		}
 	}
 }

@@ -17,12 +17,17 @@ import (
 // start is further away than the caller can wait, nothing is reserved and the wait is
 // returned negated, so a refused call costs the budget nothing.
 //
-// KEYS[1] tat (µs), KEYS[2] pause; ARGV[1] interval µs, ARGV[2] tolerance µs, ARGV[3] max wait µs.
+// A call that keeps a reserve of the burst (kajabi.Limits.Reserve) may start only once that
+// many more turns would also be free: reserve intervals later, so ARGV[4] is taken off the
+// tolerance.
+//
+// KEYS[1] tat (µs), KEYS[2] pause; ARGV[1] interval µs, ARGV[2] tolerance µs, ARGV[3] max
+// wait µs, ARGV[4] reserve µs (at most the tolerance).
 var reserve = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
+local tolerance = tonumber(ARGV[2]) - tonumber(ARGV[4])
 local maxwait = tonumber(ARGV[3])
 local earliest = now
 local pause = redis.call('PTTL', KEYS[2])
@@ -97,21 +102,23 @@ func (p *Pacer) keys(account string) (tat, pause string) {
 	return p.s.key("tat", "{"+account+"}"), p.s.key("pause", "{"+account+"}")
 }
 
-// Wait takes the account's next turn in the fleet's budget. When that turn is after ctx's
-// deadline it returns a *WaitError at once, having reserved nothing.
-func (p *Pacer) Wait(ctx context.Context, account string) error {
+// Wait takes the account's next turn in the fleet's budget that leaves keep turns of the
+// burst free. When that turn is after ctx's deadline it returns a *WaitError at once,
+// having reserved nothing.
+func (p *Pacer) Wait(ctx context.Context, account string, keep int) error {
 	maxWait := time.Duration(math.MaxInt64 / 2)
 	if d, ok := ctx.Deadline(); ok {
 		maxWait = time.Until(d)
 	}
+	kept := min(time.Duration(max(keep, 0))*p.interval, p.tolerance)
 	var got int64
 	err := p.s.call(ctx, func(ctx context.Context, r *redis.Client) (err error) {
 		tat, pause := p.keys(account)
-		got, err = reserve.Run(ctx, r, []string{tat, pause}, p.interval.Microseconds(), p.tolerance.Microseconds(), maxWait.Microseconds()).Int64()
+		got, err = reserve.Run(ctx, r, []string{tat, pause}, p.interval.Microseconds(), p.tolerance.Microseconds(), maxWait.Microseconds(), kept.Microseconds()).Int64()
 		return err
 	})
 	if err != nil {
-		return p.local.Wait(ctx, account)
+		return p.local.Wait(ctx, account, keep)
 	}
 	if got < 0 {
 		return &WaitError{Wait: time.Duration(-got) * time.Microsecond}
