@@ -172,7 +172,7 @@ func (c *config) settings() []setting {
 		{"MAX_REPEATS", "max-repeats", strconv.Itoa(qd.MaxRepeats), "most fields of one response name, and fragment spreads, at one place of the result, checked before validation (TOO_MANY_REPEATS)", integer(&c.Limits.MaxRepeats)},
 		{"MAX_INFLIGHT_REQUESTS", "max-inflight-requests", "32", "GraphQL requests running at once; with MAX_QUEUED_REQUESTS it bounds memory (OVERLOADED beyond); 0 is no bound", integer(&c.Admission.Inflight)},
 		{"MAX_QUEUED_REQUESTS", "max-queued-requests", "64", "requests waiting for a place to run; beyond it, refused at once with 503 OVERLOADED", integer(&c.Admission.Queued)},
-		{"QUEUE_TIMEOUT", "queue-timeout", "1s", "longest wait for a place to run before OVERLOADED", duration(&c.Admission.QueueTimeout)},
+		{"QUEUE_TIMEOUT", "queue-timeout", "1s", "longest wait for a place to run before OVERLOADED (5 ms once the queue has stood for 100 ms)", duration(&c.Admission.QueueTimeout)},
 		{"REQUEST_TIMEOUT", "request-timeout", "20s", "deadline of one GraphQL request, every Kajabi call and retry included; keep it within KAJABI_TIMEOUT..2×KAJABI_TIMEOUT", duration(&c.RequestTimeout)},
 
 		{"INTROSPECTION", "introspection", "true in development", "answer __schema, __type and _service (INTROSPECTION_DISABLED)", derived{boolean(&c.Introspection)}},
