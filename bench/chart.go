@@ -42,6 +42,8 @@ var workloadWords = map[string]string{
 // bar's line.
 func caveat(x *row) string {
 	switch {
+	case x.Errors > 0:
+		return fmt.Sprintf("%d of %d answers were errors (OVERLOADED): not comparable", x.Errors, x.Requests)
 	case x.Peer == peerFacade:
 		return "paced by the default 100 Kajabi calls/s: not comparable"
 	case x.Peer == peerMesh && x.Workload == "b":

@@ -313,9 +313,11 @@ func (e *env) startSandboxAndFacade(o options) error {
 	}
 	if o.unlimited {
 		// The same binary with the client's process-wide limits off, to measure our own
-		// cost rather than the limiter's pacing.
+		// cost rather than the limiter's pacing. Admission is off too: it lets one caller
+		// hold three quarters of MAX_INFLIGHT_REQUESTS (24 of 32), so the bench, one caller
+		// at c=50, would measure OVERLOADED answers.
 		if e.unlimited, e.unlimitedURL, err = e.startFacade(o, "facade-unlimited", facadeBin,
-			"KAJABI_MAX_RPS=0", "KAJABI_MAX_INFLIGHT=0"); err != nil {
+			"KAJABI_MAX_RPS=0", "KAJABI_MAX_INFLIGHT=0", "MAX_INFLIGHT_REQUESTS=0"); err != nil {
 			return err
 		}
 	}
@@ -345,7 +347,7 @@ func (e *env) startSandboxAndFacade(o options) error {
 			return err
 		}
 		if e.tlsFacade, e.tlsURL, err = e.startFacadeAt(o, "facade-https", facadeBin, e.tlsSandboxURL,
-			"KAJABI_MAX_RPS=0", "KAJABI_MAX_INFLIGHT=0", "KAJABI_CA_FILE="+caFile); err != nil {
+			"KAJABI_MAX_RPS=0", "KAJABI_MAX_INFLIGHT=0", "MAX_INFLIGHT_REQUESTS=0", "KAJABI_CA_FILE="+caFile); err != nil {
 			return err
 		}
 	}

@@ -195,6 +195,15 @@ func (r *report) markdownTable() string {
 	return b.String()
 }
 
+// rowVerdict is verdict, unless some of f's answers were errors: an OVERLOADED answer is
+// fast, so a row full of them would "meet" a throughput or latency target.
+func rowVerdict(f *row, ok bool) string {
+	if f.Errors > 0 {
+		return fmt.Sprintf("**void**: %d of %d answers were errors", f.Errors, f.Requests)
+	}
+	return verdict(ok)
+}
+
 func verdict(ok bool) string {
 	if ok {
 		return "met"
@@ -230,7 +239,7 @@ func (r *report) peerTargets(b *strings.Builder, peer string) {
 	for _, c := range r.concs() {
 		if f, ref := r.find("a", 0, peer, c), r.find("a", 0, peerREST, c); f != nil && ref != nil {
 			fmt.Fprintf(b, "| (a) at 0 ms: ≥ 50%% of the raw REST call's req/s | %s | %d | %.0f vs %.0f req/s = %.0f%% | %s |\n",
-				peer, c, f.RPS, ref.RPS, 100*f.RPS/ref.RPS, verdict(f.RPS >= 0.5*ref.RPS))
+				peer, c, f.RPS, ref.RPS, 100*f.RPS/ref.RPS, rowVerdict(f, f.RPS >= 0.5*ref.RPS))
 		}
 	}
 	for _, c := range r.concs() {
@@ -238,16 +247,16 @@ func (r *report) peerTargets(b *strings.Builder, peer string) {
 			f, px := r.find(w, 0, peer, c), r.find(w, 0, peerProxy, c)
 			if f != nil && px != nil {
 				fmt.Fprintf(b, "| (%s) at 0 ms: ≥ 0.8× the Go proxy's req/s | %s | %d | %.0f vs %.0f req/s = %.2f×; CPU %.2f vs %.2f ms/req | %s |\n",
-					w, peer, c, f.RPS, px.RPS, f.RPS/px.RPS, f.CPUMSPerReq, px.CPUMSPerReq, verdict(f.RPS >= 0.8*px.RPS))
+					w, peer, c, f.RPS, px.RPS, f.RPS/px.RPS, f.CPUMSPerReq, px.CPUMSPerReq, rowVerdict(f, f.RPS >= 0.8*px.RPS))
 			}
 		}
 	}
 	for _, c := range r.concs() {
 		if f, m := r.find("a", 0, peer, c), r.find("a", 0, peerMesh, c); f != nil && m != nil {
 			fmt.Fprintf(b, "| (a) at 0 ms: ≥ 6× Mesh's req/s | %s | %d | %.0f vs %.0f req/s = %.1f× | %s |\n",
-				peer, c, f.RPS, m.RPS, f.RPS/m.RPS, verdict(f.RPS >= 6*m.RPS))
+				peer, c, f.RPS, m.RPS, f.RPS/m.RPS, rowVerdict(f, f.RPS >= 6*m.RPS))
 			fmt.Fprintf(b, "| (a) at 0 ms: p99 ≤ ¼ of Mesh's | %s | %d | %.2f vs %.2f ms = %.1f× lower | %s |\n",
-				peer, c, f.P99MS, m.P99MS, m.P99MS/f.P99MS, verdict(4*f.P99MS <= m.P99MS))
+				peer, c, f.P99MS, m.P99MS, m.P99MS/f.P99MS, rowVerdict(f, 4*f.P99MS <= m.P99MS))
 		}
 	}
 	for _, lat := range r.latencies() {
@@ -263,10 +272,10 @@ func (r *report) peerTargets(b *strings.Builder, peer string) {
 			if rt != nil {
 				limit := 3*rt.P50MS + 5
 				fmt.Fprintf(b, "| (b) at %d ms: p50 ≤ 3 round trips + 5 ms (round trip = raw REST p50 at c=1, %.2f ms; limit %.2f ms) | %s | %d | p50 %.2f ms = %.2f round trips | %s |\n",
-					lat, rt.P50MS, limit, peer, c, f.P50MS, f.P50MS/rt.P50MS, verdict(f.P50MS <= limit))
+					lat, rt.P50MS, limit, peer, c, f.P50MS, f.P50MS/rt.P50MS, rowVerdict(f, f.P50MS <= limit))
 			}
 			fmt.Fprintf(b, "| (b) at %d ms: Kajabi calls ≤ the relations budget (%d) | %s | %d | %.2f calls/request | %s |\n",
-				lat, relationsBudget, peer, c, f.CallsPerReq, verdict(f.CallsPerReq <= relationsBudget))
+				lat, relationsBudget, peer, c, f.CallsPerReq, rowVerdict(f, f.CallsPerReq <= relationsBudget))
 		}
 	}
 	for _, s := range r.Soaks {
@@ -298,9 +307,9 @@ func (r *report) httpsTargets(b *strings.Builder) {
 				limit = 4
 			}
 			fmt.Fprintf(b, "| (b) over HTTPS at %d ms: p50 ≤ %.0f round trips (round trip = raw REST p50 at c=1, %.2f ms) | %s | %d | p50 %.2f ms = %.2f round trips | %s |\n",
-				lat, limit, rt.P50MS, peerTLS, c, f.P50MS, f.P50MS/rt.P50MS, verdict(f.P50MS <= limit*rt.P50MS))
+				lat, limit, rt.P50MS, peerTLS, c, f.P50MS, f.P50MS/rt.P50MS, rowVerdict(f, f.P50MS <= limit*rt.P50MS))
 			fmt.Fprintf(b, "| (b) over HTTPS at %d ms: < 5 connections opened per 1,000 Kajabi calls | %s | %d | %.1f | %s |\n",
-				lat, peerTLS, c, f.ConnsPer1000Calls, verdict(f.ConnsPer1000Calls < 5))
+				lat, peerTLS, c, f.ConnsPer1000Calls, rowVerdict(f, f.ConnsPer1000Calls < 5))
 		}
 	}
 }

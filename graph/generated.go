@@ -5470,7 +5470,7 @@ func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field
 			return ec.fieldContext_CustomerConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.CustomerEdge) graphql.Marshaler {
@@ -5484,7 +5484,7 @@ func (ec *executionContext) fieldContext_CustomerConnection_edges(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "CustomerConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerEdge(ctx, field)

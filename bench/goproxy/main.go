@@ -24,8 +24,8 @@ import (
 const fields = "&fields[customers]=name,email,avatar,net_revenue,sign_in_count,created_at,updated_at"
 
 var queries = map[string]string{
-	"/a": "/v1/customers?page[size]=20&page[number]=",
-	"/c": "/v1/customers?filter[net_revenue_greater_than]=100&filter[subscribed]=true&sort=-net_revenue&page[size]=20&page[number]=",
+	"/a": "/v1/customers?filter[site_id]=101&page[size]=20&page[number]=",
+	"/c": "/v1/customers?filter[site_id]=101&filter[net_revenue_greater_than]=100&filter[subscribed]=true&sort=-net_revenue&page[size]=20&page[number]=",
 }
 
 type customer struct {

@@ -106,6 +106,7 @@ func NewHandler(r *graph.Resolver, opts HandlerOptions) http.Handler {
 	srv.AroundOperations(graph.AroundSubscription)
 	srv.AroundResponses(graph.AroundEvent)
 	srv.AroundResponses(markStale)
+	srv.AroundFields(graph.PlainFields)
 	if opts.Telemetry != nil {
 		srv.Use(opts.Telemetry.GraphQL())
 	}

@@ -82,32 +82,32 @@ func offersEndpoint(client *kajabi.Client) endpoint[*kajabi.Offer] {
 
 // Product loads one product; siteID may be "" when unknown.
 func (l *Loaders) Product(ctx context.Context, siteID, id string) (*kajabi.Product, error) {
-	return l.products.loader.Load(ctx, SiteKey{siteID, id})()
+	return l.productCatalog().loader.Load(ctx, SiteKey{siteID, id})()
 }
 
 // Products loads products of one site by their identifiers, in order, each with its error.
 func (l *Loaders) Products(ctx context.Context, siteID string, ids []kajabi.Identifier) ([]*kajabi.Product, []error) {
-	return l.products.loadMany(ctx, siteID, ids)
+	return l.productCatalog().loadMany(ctx, siteID, ids)
 }
 
 // SiteProducts lists every product of a site ("" for every site).
 func (l *Loaders) SiteProducts(ctx context.Context, siteID string) ([]*kajabi.Product, error) {
-	return l.products.listSite(ctx, siteID)
+	return l.productCatalog().listSite(ctx, siteID)
 }
 
 // Offer loads one offer; siteID may be "" when unknown.
 func (l *Loaders) Offer(ctx context.Context, siteID, id string) (*kajabi.Offer, error) {
-	return l.offers.loader.Load(ctx, SiteKey{siteID, id})()
+	return l.offerCatalog().loader.Load(ctx, SiteKey{siteID, id})()
 }
 
 // Offers loads offers of one site by their identifiers, in order, each with its error.
 func (l *Loaders) Offers(ctx context.Context, siteID string, ids []kajabi.Identifier) ([]*kajabi.Offer, []error) {
-	return l.offers.loadMany(ctx, siteID, ids)
+	return l.offerCatalog().loadMany(ctx, siteID, ids)
 }
 
 // SiteOffers lists every offer of a site ("" for every site).
 func (l *Loaders) SiteOffers(ctx context.Context, siteID string) ([]*kajabi.Offer, error) {
-	return l.offers.listSite(ctx, siteID)
+	return l.offerCatalog().listSite(ctx, siteID)
 }
 
 func (c *catalog[T]) loadMany(ctx context.Context, siteID string, ids []kajabi.Identifier) ([]T, []error) {

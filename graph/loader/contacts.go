@@ -14,7 +14,7 @@ import (
 // contacts to find twenty of them would read thousands, so a batch is one GET per distinct
 // id, all at once within the request's concurrency bound.
 func (l *Loaders) Contact(ctx context.Context, id string) (*kajabi.Contact, error) {
-	return l.contacts.Load(ctx, id)()
+	return l.contactLoader().Load(ctx, id)()
 }
 
 func (l *Loaders) loadContacts(ctx context.Context, ids []string) []*dataloader.Result[*kajabi.Contact] {

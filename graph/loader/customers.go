@@ -15,13 +15,21 @@ import (
 // Strategy: one GET per distinct id (Kajabi has no batch read); customers a list already
 // returned in this request are primed and cost nothing.
 func (l *Loaders) Customer(ctx context.Context, id string) (*kajabi.Customer, error) {
-	return l.customers.Load(ctx, id)()
+	return l.customerLoader(ctx).Load(ctx, id)()
 }
 
 // PrimeCustomers records customers a list returned, for later look-ups in the request.
 func (l *Loaders) PrimeCustomers(ctx context.Context, customers []*kajabi.Customer) {
+	l.primeMu.Lock()
+	if !l.customersBuilt {
+		l.primed = append(l.primed, customers...)
+		l.primeMu.Unlock()
+		return
+	}
+	l.primeMu.Unlock()
+	ld := l.customerLoader(ctx)
 	for _, c := range customers {
-		l.customers.Prime(ctx, c.ID, c)
+		ld.Prime(ctx, c.ID, c)
 	}
 }
 
@@ -46,9 +54,9 @@ func (l *Loaders) CustomerOfferIDs(ctx context.Context, c *kajabi.Customer) ([]k
 		return c.Offers, nil
 	}
 	if c.Site != nil {
-		l.offers.prefetch(ctx, c.Site.ID)
+		l.offerCatalog().prefetch(ctx, c.Site.ID)
 	}
-	return l.customerOffers.Load(ctx, c.ID)()
+	return l.customerOfferLoader().Load(ctx, c.ID)()
 }
 
 func (l *Loaders) loadCustomerOffers(ctx context.Context, ids []string) []*dataloader.Result[[]kajabi.Identifier] {
@@ -72,7 +80,7 @@ func (l *Loaders) loadCustomerOffers(ctx context.Context, ids []string) []*datal
 // case-insensitive match; the calls of one batch go out at once. Customers found are
 // primed for look-ups by id.
 func (l *Loaders) CustomerByEmail(ctx context.Context, email, siteID string) (*kajabi.Customer, error) {
-	return l.customersByEmail.Load(ctx, emailKey{strings.ToLower(strings.TrimSpace(email)), siteID})()
+	return l.customerByEmailLoader().Load(ctx, emailKey{strings.ToLower(strings.TrimSpace(email)), siteID})()
 }
 
 type emailKey struct{ email, siteID string }
@@ -136,7 +144,7 @@ func (l *Loaders) customerByEmail(ctx context.Context, k emailKey) (*kajabi.Cust
 	case 0:
 		return nil, &NotFoundError{What: "customer with that email"}
 	case 1:
-		l.customers.Prime(ctx, matches[0].ID, matches[0])
+		l.customerLoader(ctx).Prime(ctx, matches[0].ID, matches[0])
 		return matches[0], nil
 	default:
 		return nil, &AmbiguousError{What: "email", Matches: len(matches)}

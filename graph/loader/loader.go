@@ -51,14 +51,83 @@ type Loaders struct {
 	memo   map[string]*call
 	stale  []StaleAnswer
 
-	contacts         *dataloader.Loader[string, *kajabi.Contact]
-	customers        *dataloader.Loader[string, *kajabi.Customer]
-	customersByEmail *dataloader.Loader[emailKey, *kajabi.Customer]
-	customerOffers   *dataloader.Loader[string, []kajabi.Identifier]
-	sites            *dataloader.Loader[string, *kajabi.Site]
-	products         *catalog[*kajabi.Product]
-	offers           *catalog[*kajabi.Offer]
-	tags             *catalog[*kajabi.ContactTag]
+	// Each loader is built on first use: a list of plain customers needs none of them, and
+	// building all eight cost about 100 allocations a request.
+	wait time.Duration
+	// primed are the customers lists returned before the customers loader was built (most
+	// requests never build it); it primes them when it is.
+	primeMu        sync.Mutex
+	primed         []*kajabi.Customer
+	customersBuilt bool
+
+	contacts         lazy[*dataloader.Loader[string, *kajabi.Contact]]
+	customers        lazy[*dataloader.Loader[string, *kajabi.Customer]]
+	customersByEmail lazy[*dataloader.Loader[emailKey, *kajabi.Customer]]
+	customerOffers   lazy[*dataloader.Loader[string, []kajabi.Identifier]]
+	sites            lazy[*dataloader.Loader[string, *kajabi.Site]]
+	products         lazy[*catalog[*kajabi.Product]]
+	offers           lazy[*catalog[*kajabi.Offer]]
+	tags             lazy[*catalog[*kajabi.ContactTag]]
+}
+
+// lazy is a value built once, by the first get.
+type lazy[T any] struct {
+	once sync.Once
+	v    T
+}
+
+func (z *lazy[T]) get(build func() T) T {
+	z.once.Do(func() { z.v = build() })
+	return z.v
+}
+
+func (l *Loaders) contactLoader() *dataloader.Loader[string, *kajabi.Contact] {
+	return l.contacts.get(func() *dataloader.Loader[string, *kajabi.Contact] {
+		return newLoader(l, "contacts", l.loadContacts, l.wait)
+	})
+}
+
+func (l *Loaders) customerLoader(ctx context.Context) *dataloader.Loader[string, *kajabi.Customer] {
+	return l.customers.get(func() *dataloader.Loader[string, *kajabi.Customer] {
+		ld := newLoader(l, "customers", l.loadCustomers, l.wait)
+		l.primeMu.Lock()
+		defer l.primeMu.Unlock()
+		for _, c := range l.primed {
+			ld.Prime(ctx, c.ID, c)
+		}
+		l.primed, l.customersBuilt = nil, true
+		return ld
+	})
+}
+
+func (l *Loaders) customerByEmailLoader() *dataloader.Loader[emailKey, *kajabi.Customer] {
+	return l.customersByEmail.get(func() *dataloader.Loader[emailKey, *kajabi.Customer] {
+		return newLoader(l, "customers_by_email", l.loadCustomersByEmail, l.wait)
+	})
+}
+
+func (l *Loaders) customerOfferLoader() *dataloader.Loader[string, []kajabi.Identifier] {
+	return l.customerOffers.get(func() *dataloader.Loader[string, []kajabi.Identifier] {
+		return newLoader(l, "customer_offers", l.loadCustomerOffers, l.wait)
+	})
+}
+
+func (l *Loaders) siteLoader() *dataloader.Loader[string, *kajabi.Site] {
+	return l.sites.get(func() *dataloader.Loader[string, *kajabi.Site] {
+		return newLoader(l, "sites", l.loadSites, l.wait)
+	})
+}
+
+func (l *Loaders) productCatalog() *catalog[*kajabi.Product] {
+	return l.products.get(func() *catalog[*kajabi.Product] { return newCatalog(l, l.wait, productsEndpoint(l.client)) })
+}
+
+func (l *Loaders) offerCatalog() *catalog[*kajabi.Offer] {
+	return l.offers.get(func() *catalog[*kajabi.Offer] { return newCatalog(l, l.wait, offersEndpoint(l.client)) })
+}
+
+func (l *Loaders) tagCatalog() *catalog[*kajabi.ContactTag] {
+	return l.tags.get(func() *catalog[*kajabi.ContactTag] { return newCatalog(l, l.wait, tagsEndpoint(l.client)) })
 }
 
 type ctxKey struct{}
@@ -82,15 +151,8 @@ func New(cfg Config, client *kajabi.Client, identity string) *Loaders {
 		observer: cfg.Observer,
 		slots:    make(chan struct{}, concurrency),
 		memo:     map[string]*call{},
+		wait:     wait,
 	}
-	l.contacts = newLoader(l, "contacts", l.loadContacts, wait)
-	l.customers = newLoader(l, "customers", l.loadCustomers, wait)
-	l.customersByEmail = newLoader(l, "customers_by_email", l.loadCustomersByEmail, wait)
-	l.customerOffers = newLoader(l, "customer_offers", l.loadCustomerOffers, wait)
-	l.sites = newLoader(l, "sites", l.loadSites, wait)
-	l.products = newCatalog(l, wait, productsEndpoint(client))
-	l.offers = newCatalog(l, wait, offersEndpoint(client))
-	l.tags = newCatalog(l, wait, tagsEndpoint(client))
 	return l
 }
 

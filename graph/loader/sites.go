@@ -15,7 +15,7 @@ import (
 // to /v1/sites for every site at once, shared across requests of the same credential) and
 // falls back to GET /v1/sites/{id} only for an id the list lacks.
 func (l *Loaders) Site(ctx context.Context, id string) (*kajabi.Site, error) {
-	return l.sites.Load(ctx, id)()
+	return l.siteLoader().Load(ctx, id)()
 }
 
 // Sites returns every site of the account.

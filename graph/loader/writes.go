@@ -46,7 +46,7 @@ func (l *Loaders) ChangeOffers(ctx context.Context, change OfferChange, customer
 		held = []kajabi.Identifier{}
 	}
 	fresh.Offers = held
-	l.customers.Clear(ctx, customerID).Prime(ctx, customerID, &fresh)
+	l.customerLoader(ctx).Clear(ctx, customerID).Prime(ctx, customerID, &fresh)
 	if fresh.Site != nil {
 		l.cache.forget(ctx, l.identity, "products?site="+fresh.Site.ID+"#")
 	}
@@ -74,7 +74,7 @@ func (l *Loaders) ChangeContactTags(ctx context.Context, add bool, contactID str
 		tags = []kajabi.Identifier{}
 	}
 	fresh.Tags = tags
-	l.contacts.Clear(ctx, contactID).Prime(ctx, contactID, &fresh)
+	l.contactLoader().Clear(ctx, contactID).Prime(ctx, contactID, &fresh)
 	return &fresh, nil
 }
 
@@ -90,13 +90,13 @@ func (l *Loaders) CreateContactNote(ctx context.Context, contactID, body string)
 
 func (l *Loaders) forgetCustomer(ctx context.Context, id string) {
 	l.forget("customer:"+id, "customer-offers:"+id)
-	l.customers.Clear(ctx, id)
-	l.customerOffers.Clear(ctx, id)
+	l.customerLoader(ctx).Clear(ctx, id)
+	l.customerOfferLoader().Clear(ctx, id)
 }
 
 func (l *Loaders) forgetContact(ctx context.Context, id string) {
 	l.forget("contact:" + id)
-	l.contacts.Clear(ctx, id)
+	l.contactLoader().Clear(ctx, id)
 }
 
 // forget drops the memo's answers whose keys equal or start with one of prefixes followed

@@ -13,10 +13,12 @@ import (
 
 // CustomerConnection is one window of a customer list.
 type CustomerConnection struct {
-	Edges      []*CustomerEdge
 	Nodes      []*kajabi.Customer
 	PageInfo   *PageInfo
 	TotalCount *int
+
+	start int
+	scope Scope
 }
 
 // Totals is what Kajabi's answers proved about the whole list: Count rows in Pages pages,
@@ -30,7 +32,6 @@ type Totals struct {
 // offset start (0-based) of the whole list; cursors are tied to the list's scope.
 func NewCustomerConnection(customers []*kajabi.Customer, start, pageSize int, totals Totals, scope Scope) *CustomerConnection {
 	c := &CustomerConnection{
-		Edges:      make([]*CustomerEdge, len(customers)),
 		Nodes:      customers,
 		TotalCount: totals.Count,
 		PageInfo: &PageInfo{
@@ -40,15 +41,24 @@ func NewCustomerConnection(customers []*kajabi.Customer, start, pageSize int, to
 			TotalPages:      totals.Pages,
 			PageSize:        pageSize,
 		},
+		start: start,
+		scope: scope,
 	}
-	for i, cust := range customers {
-		c.Edges[i] = &CustomerEdge{Cursor: Cursor{Offset: start + i, Scope: scope}.String(), Node: cust}
-	}
-	if n := len(c.Edges); n > 0 {
-		c.PageInfo.StartCursor = &c.Edges[0].Cursor
-		c.PageInfo.EndCursor = &c.Edges[n-1].Cursor
+	if n := len(customers); n > 0 {
+		first, last := Cursor{Offset: start, Scope: scope}.String(), Cursor{Offset: start + n - 1, Scope: scope}.String()
+		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &first, &last
 	}
 	return c
+}
+
+// Edges pairs each node with its cursor. It is a method, not a field, so that a query
+// asking only for nodes (the usual list) does not pay for 20 base64 cursors it never sees.
+func (c *CustomerConnection) Edges() []*CustomerEdge {
+	edges := make([]*CustomerEdge, len(c.Nodes))
+	for i, cust := range c.Nodes {
+		edges[i] = &CustomerEdge{Cursor: Cursor{Offset: c.start + i, Scope: c.scope}.String(), Node: cust}
+	}
+	return edges
 }
 
 // Scope fingerprints the filter and sort a list was made with, so that a cursor from one
