@@ -769,3 +769,32 @@ func TestLiveServeForRSS(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// A subscription is one stream (GraphQL spec, "Single root field": one response key). Two
+// aliases of customerActivity, or a root field skipped away, is a document error, coded
+// as one, and not an internal error.
+func TestLiveOneRootField(t *testing.T) {
+	base, _ := startServer(t, map[string]string{})
+	open := map[string]func(testing.TB, context.Context, string, string) <-chan map[string]any{"sse": openSSE, "graphql-transport-ws": openWS}
+	for _, transport := range []string{"sse", "graphql-transport-ws"} {
+		for _, tc := range []struct{ name, query string }{
+			{"two aliases", `subscription { a: customerActivity { eventId } b: customerActivity { eventId } }`},
+			{"an alias in a fragment", `subscription { customerActivity { eventId } ...F } fragment F on Subscription { again: customerActivity { eventId } }`},
+			{"skipped away", `subscription { customerActivity @skip(if: true) { eventId } }`},
+		} {
+			t.Run(transport+"/"+tc.name, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				var first map[string]any
+				select {
+				case first = <-open[transport](t, ctx, base, tc.query):
+				case <-ctx.Done():
+					t.Fatal("no answer")
+				}
+				if got := firstCode(first); got != "GRAPHQL_VALIDATION_FAILED" {
+					t.Errorf("got %v, want an error with code GRAPHQL_VALIDATION_FAILED", first)
+				}
+			})
+		}
+	}
+}
