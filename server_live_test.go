@@ -798,3 +798,70 @@ func TestLiveOneRootField(t *testing.T) {
 		}
 	}
 }
+
+// Subscribers that come and go during a webhook flood, each round filling the caller's
+// MAX_SUBSCRIPTIONS_PER_CALLER over both transports and then hanging up mid-stream without
+// reading on, leave nothing behind: the slots come back and so does the goroutine count.
+func TestLiveChurnLeavesNothing(t *testing.T) {
+	// A buffer larger than the flood: a subscriber dropped as too slow would free its slot.
+	base, _ := startServer(t, map[string]string{"MAX_SUBSCRIPTIONS_PER_CALLER": "3", "SUBSCRIBER_BUFFER": "2000"})
+	hook := base + "/webhooks/kajabi/" + sandboxWebhookSecret
+	customer := firstCustomer(t, base)
+	http.DefaultClient.CloseIdleConnections()
+	before := runtime.NumGoroutine()
+
+	stop := make(chan struct{})
+	flooded := make(chan struct{})
+	go func() {
+		defer close(flooded)
+		for i := 0; i < 1500; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			postWebhook(t, hook, purchaseBody(fmt.Sprintf("flood-%d-%d", time.Now().UnixNano(), i), customer))
+		}
+	}()
+	open := []func(testing.TB, context.Context, string, string) <-chan map[string]any{openSSE, openWS}
+	first := func(ctx context.Context, got <-chan map[string]any) (map[string]any, bool) {
+		select {
+		case m, ok := <-got:
+			return m, ok
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
+	for round := 0; round < 6; round++ {
+		t.Run(fmt.Sprint("round ", round), func(t *testing.T) { // its Cleanup closes the round's sockets
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			for i := 0; i < 3; i++ {
+				// The last round's hung-up streams end as the server notices: bounded retries.
+				m, ok := first(ctx, open[(round+i)%2](t, ctx, base, liveIDsQuery))
+				for try := 0; try < 100 && firstCode(m) == "TOO_MANY_SUBSCRIPTIONS"; try++ {
+					time.Sleep(20 * time.Millisecond)
+					m, ok = first(ctx, open[(round+i)%2](t, ctx, base, liveIDsQuery))
+				}
+				if !ok || firstCode(m) != "" {
+					t.Fatalf("subscription %d: got %v, want an event", i, m)
+				}
+			}
+			if m, _ := first(ctx, open[round%2](t, ctx, base, liveIDsQuery)); firstCode(m) != "TOO_MANY_SUBSCRIPTIONS" {
+				t.Errorf("a fourth subscription: got %v, want TOO_MANY_SUBSCRIPTIONS", m)
+			}
+		})
+	}
+	close(stop)
+	<-flooded
+	http.DefaultClient.CloseIdleConnections()
+	after := runtime.NumGoroutine()
+	for i := 0; i < 100 && after > before; i++ { // bounded: hung-up streams end as their reads fail
+		time.Sleep(50 * time.Millisecond)
+		after = runtime.NumGoroutine()
+	}
+	if after > before {
+		buf := make([]byte, 1<<20)
+		t.Errorf("got %d goroutines after the churn, want at most the %d before:\n%s", after, before, buf[:runtime.Stack(buf, true)])
+	}
+}
