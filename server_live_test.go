@@ -865,3 +865,76 @@ func TestLiveChurnLeavesNothing(t *testing.T) {
 		t.Errorf("got %d goroutines after the churn, want at most the %d before:\n%s", after, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// A WebSocket's credentials may wait for connection_init, as a browser cannot set headers
+// on one; nothing else may wait. A GraphQL-over-SSE POST that also says Upgrade (which
+// only a WebSocket handshake means) once subscribed without a key, and read customers
+// with the service's own Kajabi credentials.
+func TestLiveStreamsNeedTheKey(t *testing.T) {
+	const key = "service-mode-key-0123456789abcdef"
+	base, _ := startServer(t, map[string]string{"API_KEYS": key})
+	body := mustMarshal(map[string]string{"query": `subscription { customerActivity { eventId ... on PurchaseEvent { customer { email } } } }`})
+	for _, tc := range []struct{ name, upgrade, connection string }{
+		{"Upgrade: websocket", "websocket", ""},
+		{"Upgrade: websocket, Connection: Upgrade", "websocket", "Upgrade"},
+		{"Upgrade: h2c", "h2c", "Upgrade, HTTP2-Settings"},
+		{"Upgrade: anything", "x", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "text/event-stream")
+			req.Header.Set("Upgrade", tc.upgrade)
+			if tc.connection != "" {
+				req.Header.Set("Connection", tc.connection)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("got %d %s, want 401", resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+		})
+	}
+	t.Run("a WebSocket with the key in connection_init", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, _, err := coderws.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql", &coderws.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		_ = wsjson.Write(ctx, c, map[string]any{"type": "connection_init", "payload": map[string]any{"X-API-Key": key}})
+		var ack struct{ Type string }
+		if err := wsjson.Read(ctx, c, &ack); err != nil || ack.Type != "connection_ack" {
+			t.Fatalf("got %+v (%v), want connection_ack", ack, err)
+		}
+		// An operation runs as the key's caller: refused for its argument, not for who sent it.
+		_ = wsjson.Write(ctx, c, map[string]any{"type": "subscribe", "id": "1", "payload": map[string]any{"query": `subscription { customerActivity(siteId: "999x") { eventId } }`}})
+		var next struct {
+			Type    string
+			Payload struct{ Errors []map[string]any }
+		}
+		if err := wsjson.Read(ctx, c, &next); err != nil || len(next.Payload.Errors) == 0 || fmt.Sprint(next.Payload.Errors[0]["extensions"]) != "map[code:BAD_USER_INPUT field:siteId]" {
+			t.Errorf("got %+v (%v), want BAD_USER_INPUT for siteId", next, err)
+		}
+	})
+	t.Run("a WebSocket without the key", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, _, err := coderws.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql", &coderws.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		_ = wsjson.Write(ctx, c, map[string]any{"type": "connection_init", "payload": map[string]any{}})
+		var ack struct{ Type string }
+		if err := wsjson.Read(ctx, c, &ack); err == nil && ack.Type == "connection_ack" {
+			t.Errorf("got %+v, want the connection refused", ack)
+		}
+	})
+}

@@ -85,6 +85,9 @@ var _ interface {
 func (streamsOnly) ExtensionName() string                   { return "StreamsOnly" }
 func (streamsOnly) Validate(graphql.ExecutableSchema) error { return nil }
 func (streamsOnly) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	if err := refusePending(ctx); err != nil {
+		return err
+	}
 	if opCtx.Operation != nil && opCtx.Operation.Operation == ast.Subscription {
 		return oneStream(opCtx)
 	}
