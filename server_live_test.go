@@ -769,3 +769,172 @@ func TestLiveServeForRSS(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// A subscription is one stream (GraphQL spec, "Single root field": one response key). Two
+// aliases of customerActivity, or a root field skipped away, is a document error, coded
+// as one, and not an internal error.
+func TestLiveOneRootField(t *testing.T) {
+	base, _ := startServer(t, map[string]string{})
+	open := map[string]func(testing.TB, context.Context, string, string) <-chan map[string]any{"sse": openSSE, "graphql-transport-ws": openWS}
+	for _, transport := range []string{"sse", "graphql-transport-ws"} {
+		for _, tc := range []struct{ name, query string }{
+			{"two aliases", `subscription { a: customerActivity { eventId } b: customerActivity { eventId } }`},
+			{"an alias in a fragment", `subscription { customerActivity { eventId } ...F } fragment F on Subscription { again: customerActivity { eventId } }`},
+			{"skipped away", `subscription { customerActivity @skip(if: true) { eventId } }`},
+		} {
+			t.Run(transport+"/"+tc.name, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				var first map[string]any
+				select {
+				case first = <-open[transport](t, ctx, base, tc.query):
+				case <-ctx.Done():
+					t.Fatal("no answer")
+				}
+				if got := firstCode(first); got != "GRAPHQL_VALIDATION_FAILED" {
+					t.Errorf("got %v, want an error with code GRAPHQL_VALIDATION_FAILED", first)
+				}
+			})
+		}
+	}
+}
+
+// Subscribers that come and go during a webhook flood, each round filling the caller's
+// MAX_SUBSCRIPTIONS_PER_CALLER over both transports and then hanging up mid-stream without
+// reading on, leave nothing behind: the slots come back and so does the goroutine count.
+func TestLiveChurnLeavesNothing(t *testing.T) {
+	// A buffer larger than the flood: a subscriber dropped as too slow would free its slot.
+	base, _ := startServer(t, map[string]string{"MAX_SUBSCRIPTIONS_PER_CALLER": "3", "SUBSCRIBER_BUFFER": "2000"})
+	hook := base + "/webhooks/kajabi/" + sandboxWebhookSecret
+	customer := firstCustomer(t, base)
+	http.DefaultClient.CloseIdleConnections()
+	before := runtime.NumGoroutine()
+
+	stop := make(chan struct{})
+	flooded := make(chan struct{})
+	go func() {
+		defer close(flooded)
+		for i := 0; i < 1500; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			postWebhook(t, hook, purchaseBody(fmt.Sprintf("flood-%d-%d", time.Now().UnixNano(), i), customer))
+		}
+	}()
+	open := []func(testing.TB, context.Context, string, string) <-chan map[string]any{openSSE, openWS}
+	first := func(ctx context.Context, got <-chan map[string]any) (map[string]any, bool) {
+		select {
+		case m, ok := <-got:
+			return m, ok
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
+	for round := 0; round < 6; round++ {
+		t.Run(fmt.Sprint("round ", round), func(t *testing.T) { // its Cleanup closes the round's sockets
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			for i := 0; i < 3; i++ {
+				// The last round's hung-up streams end as the server notices: bounded retries.
+				m, ok := first(ctx, open[(round+i)%2](t, ctx, base, liveIDsQuery))
+				for try := 0; try < 100 && firstCode(m) == "TOO_MANY_SUBSCRIPTIONS"; try++ {
+					time.Sleep(20 * time.Millisecond)
+					m, ok = first(ctx, open[(round+i)%2](t, ctx, base, liveIDsQuery))
+				}
+				if !ok || firstCode(m) != "" {
+					t.Fatalf("subscription %d: got %v, want an event", i, m)
+				}
+			}
+			if m, _ := first(ctx, open[round%2](t, ctx, base, liveIDsQuery)); firstCode(m) != "TOO_MANY_SUBSCRIPTIONS" {
+				t.Errorf("a fourth subscription: got %v, want TOO_MANY_SUBSCRIPTIONS", m)
+			}
+		})
+	}
+	close(stop)
+	<-flooded
+	http.DefaultClient.CloseIdleConnections()
+	after := runtime.NumGoroutine()
+	for i := 0; i < 100 && after > before; i++ { // bounded: hung-up streams end as their reads fail
+		time.Sleep(50 * time.Millisecond)
+		after = runtime.NumGoroutine()
+	}
+	if after > before {
+		buf := make([]byte, 1<<20)
+		t.Errorf("got %d goroutines after the churn, want at most the %d before:\n%s", after, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// A WebSocket's credentials may wait for connection_init, as a browser cannot set headers
+// on one; nothing else may wait. A GraphQL-over-SSE POST that also says Upgrade (which
+// only a WebSocket handshake means) once subscribed without a key, and read customers
+// with the service's own Kajabi credentials.
+func TestLiveStreamsNeedTheKey(t *testing.T) {
+	const key = "service-mode-key-0123456789abcdef"
+	base, _ := startServer(t, map[string]string{"API_KEYS": key})
+	body := mustMarshal(map[string]string{"query": `subscription { customerActivity { eventId ... on PurchaseEvent { customer { email } } } }`})
+	for _, tc := range []struct{ name, upgrade, connection string }{
+		{"Upgrade: websocket", "websocket", ""},
+		{"Upgrade: websocket, Connection: Upgrade", "websocket", "Upgrade"},
+		{"Upgrade: h2c", "h2c", "Upgrade, HTTP2-Settings"},
+		{"Upgrade: anything", "x", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "text/event-stream")
+			req.Header.Set("Upgrade", tc.upgrade)
+			if tc.connection != "" {
+				req.Header.Set("Connection", tc.connection)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("got %d %s, want 401", resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+		})
+	}
+	t.Run("a WebSocket with the key in connection_init", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, _, err := coderws.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql", &coderws.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		_ = wsjson.Write(ctx, c, map[string]any{"type": "connection_init", "payload": map[string]any{"X-API-Key": key}})
+		var ack struct{ Type string }
+		if err := wsjson.Read(ctx, c, &ack); err != nil || ack.Type != "connection_ack" {
+			t.Fatalf("got %+v (%v), want connection_ack", ack, err)
+		}
+		// An operation runs as the key's caller: refused for its argument, not for who sent it.
+		_ = wsjson.Write(ctx, c, map[string]any{"type": "subscribe", "id": "1", "payload": map[string]any{"query": `subscription { customerActivity(siteId: "999x") { eventId } }`}})
+		var next struct {
+			Type    string
+			Payload struct{ Errors []map[string]any }
+		}
+		if err := wsjson.Read(ctx, c, &next); err != nil || len(next.Payload.Errors) == 0 || fmt.Sprint(next.Payload.Errors[0]["extensions"]) != "map[code:BAD_USER_INPUT field:siteId]" {
+			t.Errorf("got %+v (%v), want BAD_USER_INPUT for siteId", next, err)
+		}
+	})
+	t.Run("a WebSocket without the key", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, _, err := coderws.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql", &coderws.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		_ = wsjson.Write(ctx, c, map[string]any{"type": "connection_init", "payload": map[string]any{}})
+		var ack struct{ Type string }
+		if err := wsjson.Read(ctx, c, &ack); err == nil && ack.Type == "connection_ack" {
+			t.Errorf("got %+v, want the connection refused", ack)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -18,12 +19,16 @@ import (
 
 // plainPair is the same schema served twice over one sandbox: by gqlgen alone, and with
 // graph.PlainFields as the field middleware, as edge.NewHandler installs it.
-func plainPair(t testing.TB) (gqlgen, plain http.Handler) {
+// edits change the sandbox's records before either serves them.
+func plainPair(t testing.TB, edits ...func(*sandbox.Store)) (gqlgen, plain http.Handler) {
 	t.Helper()
 	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 60})
+	for _, edit := range edits {
+		edit(up.Sandbox.Store())
+	}
 	client := up.Client(t)
 	serve := func(fast bool) http.Handler {
-		srv := handler.New(graph.NewSchema(&graph.Resolver{Client: client, DefaultSiteID: "101"}))
+		srv := handler.New(graph.NewSchema(&graph.Resolver{Client: client, DefaultSiteID: "101", Mutations: true}))
 		srv.AddTransport(transport.POST{})
 		if fast {
 			srv.AroundFields(graph.PlainFields)
@@ -88,6 +93,63 @@ func TestPlainFieldsAnswerAsGqlgen(t *testing.T) {
 		{"an object field", `{ customers(page: {size: 3}) { nodes { id socials { twitter } } } }`, nil},
 		{"an empty page", `{ customers(page: {number: 99, size: 20}) { nodes { id } } }`, nil},
 		{"an unknown field", `{ customers { nodes { id nope } } }`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := postTo(t, gqlgen, tt.query, tt.vars)
+			got := postTo(t, plain, tt.query, tt.vars)
+			if !bytes.Equal(got, want) {
+				t.Errorf("got  %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+// TestPlainFieldsAnswerAsGqlgenWhenAttacked: what a hostile caller or odd data could do
+// to the fast path, still byte for byte gqlgen's answer. Kajabi's text arrives as JSON, so
+// odd strings reach the writer as the client decoded them (invalid UTF-8 as U+FFFD).
+func TestPlainFieldsAnswerAsGqlgenWhenAttacked(t *testing.T) {
+	odd := []string{"\u2028line\u2029", "nul\x00byte", "</script><script>alert(1)</script>", "lone \xed\xa0\x80 surrogate", "bad \xff\xfe", "tab\t\"q\"\\\r\n", "emoji 🙂 é", ""}
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gqlgen, plain := plainPair(t, func(st *sandbox.Store) {
+		for i := range st.Customers[:len(odd)] {
+			c := &st.Customers[i]
+			c.Name, c.PublicBio, c.PublicWebsite, c.Avatar = odd[i], odd[len(odd)-1-i], "", ""
+			c.CreatedAt = time.Date(2026, 3, 29, 2, 30, 0, 123456789, paris) // the hour Paris skips
+		}
+	})
+	var first struct {
+		Data struct {
+			Customers struct{ Nodes []struct{ ID, NodeID string } }
+		}
+	}
+	if err := json.Unmarshal(postTo(t, gqlgen, `{ customers(page: {size: 1}) { nodes { id nodeId } } }`, nil), &first); err != nil || len(first.Data.Customers.Nodes) != 1 {
+		t.Fatalf("got %+v (%v), want one customer", first, err)
+	}
+	id, nodeID := first.Data.Customers.Nodes[0].ID, first.Data.Customers.Nodes[0].NodeID
+	const nested = `query($a: Boolean!, $b: Boolean!) { customers(page: {size: 3}) { nodes { ...A @include(if: $a) ... on Node @skip(if: $b) { nodeId t: __typename } ... on Node @include(if: $a) { t: __typename } } } }
+		fragment A on Customer { ...B @skip(if: $b) name } fragment B on Customer { email __typename }`
+	tests := []struct {
+		name, query string
+		vars        map[string]any
+	}{
+		{"odd text, empty optionals, a time zone", `{ customers(page: {size: 60}) { nodes { id name publicBio publicWebsite avatar createdAt } } }`, nil},
+		{"node(id:)", `query($id: ID!) { node(id: $id) { ... on Customer { id name } ... on Node { __typename } } }`, map[string]any{"id": nodeID}},
+		{"_entities, one missing", `query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id name email } } }`,
+			map[string]any{"r": []any{map[string]any{"__typename": "Customer", "id": id}, map[string]any{"__typename": "Customer", "id": "999999"}}}},
+		{"nested fragments, variables one way", nested, map[string]any{"a": true, "b": false}},
+		{"nested fragments, the other way", nested, map[string]any{"a": false, "b": true}},
+		{"one alias, two fields", `{ customers(page: {size: 3}) { nodes { a: id a: name } } }`, nil},
+		{"one customer, three selections", `query($id: ID!) { a: customer(id: $id) { id } b: customer(id: $id) { name email } c: customer(id: $id) { id contact { id } } }`, map[string]any{"id": id}},
+		{"one field twice, merged", `{ customers(page: {size: 2}) { nodes { id } } customers(page: {size: 2}) { nodes { name } } }`, nil},
+		{"an error beside", `{ customers(page: {size: 2}) { nodes { id name } } customer(id: "bad id!") { id } }`, nil},
+		{"a union's fragment", `{ customers(page: {size: 2}) { nodes { ... on _Entity { ... on Customer { id } } } } }`, nil},
+		{"@defer inside", `{ customers(page: {size: 2}) { nodes { id ... @defer { name } } } }`, nil},
+		{"@defer(if: false) inside", `{ customers(page: {size: 2}) { nodes { id ... @defer(if: false) { name } } } }`, nil},
+		{"mutations, one failing", `mutation($id: ID!) { a: grantOffers(customerId: $id, offerIds: ["1"]) { id name updatedAt } b: revokeOffers(customerId: $id, offerIds: ["1"]) { id name } }`, map[string]any{"id": id}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

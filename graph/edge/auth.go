@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/kajabi-graphql/facade/graph"
 	"github.com/kajabi-graphql/facade/graph/loader"
@@ -163,9 +164,9 @@ func authenticate(keys *APIKeys, passthrough bool, service *kajabi.Client, next 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A browser cannot set headers on a WebSocket: without them, the graphql-ws
 		// connection_init payload carries the key (see authenticateInit).
-		if isUpgrade(r) && (keys != nil || passthrough) && presentedKey(r) == "" {
+		if isWebSocketHandshake(r) && (keys != nil || passthrough) && presentedKey(r) == "" {
 			ctx := context.WithValue(r.Context(), deferredAuthKey{}, authenticator{keys, passthrough, service})
-			next.ServeHTTP(w, r.WithContext(loader.WithCaller(ctx, loader.Caller{ID: "pending", Client: service, Credential: "pending"})))
+			next.ServeHTTP(w, r.WithContext(loader.WithCaller(ctx, loader.Caller{ID: pendingCaller, Client: service, Credential: pendingCaller})))
 			return
 		}
 		caller, refused := authenticator{keys, passthrough, service}.decide(r)
@@ -249,7 +250,35 @@ func nested(v any) map[string]any {
 	return m
 }
 
-func isUpgrade(r *http.Request) bool { return r.Header.Get("Upgrade") != "" }
+// isWebSocketHandshake is a request the WebSocket transport, and no other, takes: a GET
+// that asks to upgrade to websocket. Any Upgrade header sends a request to gqlgen's
+// WebSocket transport, but a POST that also accepts text/event-stream goes to SSE first,
+// which would run it on a caller whose credentials were never asked for.
+func isWebSocketHandshake(r *http.Request) bool {
+	if r.Method != http.MethodGet {
+		return false
+	}
+	for _, v := range r.Header.Values("Upgrade") {
+		for _, token := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pendingCaller is the caller of a WebSocket until its connection_init says who it is.
+const pendingCaller = "pending"
+
+// refusePending refuses an operation whose caller is still pendingCaller: only
+// authenticateInit may replace it, so an operation that meets it came some other way.
+func refusePending(ctx context.Context) *gqlerror.Error {
+	if caller, ok := loader.CallerOf(ctx); !ok || caller.ID != pendingCaller {
+		return nil
+	}
+	return &gqlerror.Error{Message: "this WebSocket has not said who it is: send the API key in connection_init", Extensions: map[string]any{"code": graph.CodeUnauthenticated}}
+}
 
 // RequireAPIKey admits only requests that carry one of keys, refused as the GraphQL
 // endpoint refuses them: for routes beside it that must follow the same service mode (the

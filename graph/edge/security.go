@@ -31,7 +31,7 @@ var simpleContentTypes = []string{"text/plain", "application/x-www-form-urlencod
 func preventCSRF(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A WebSocket's Origin is checked when it is accepted (see subscriptionTransports).
-		if r.Method == http.MethodOptions || isUpgrade(r) || !needsPreflightHeader(r.Header) {
+		if r.Method == http.MethodOptions || isWebSocketHandshake(r) || !needsPreflightHeader(r.Header) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -85,12 +85,33 @@ var _ interface {
 func (streamsOnly) ExtensionName() string                   { return "StreamsOnly" }
 func (streamsOnly) Validate(graphql.ExecutableSchema) error { return nil }
 func (streamsOnly) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	if on, _ := ctx.Value(streamingKey{}).(bool); !on || opCtx.Operation == nil || opCtx.Operation.Operation == ast.Subscription {
+	if err := refusePending(ctx); err != nil {
+		return err
+	}
+	if opCtx.Operation != nil && opCtx.Operation.Operation == ast.Subscription {
+		return oneStream(opCtx)
+	}
+	if on, _ := ctx.Value(streamingKey{}).(bool); !on || opCtx.Operation == nil {
 		return nil
 	}
 	return &gqlerror.Error{
 		Message:    fmt.Sprintf("a %s cannot be sent over SSE or WebSocket, which carry subscriptions only: POST it to /graphql as application/json", opCtx.Operation.Operation),
 		Extensions: map[string]any{"code": graph.CodeSubscriptionsOnly},
+	}
+}
+
+// oneStream refuses a subscription whose root selection is not exactly one response key
+// (the spec's "Single root field"). gqlparser's rule counts field names, so two aliases of
+// customerActivity, or its only field skipped by @skip, pass validation, and gqlgen then
+// refuses to run them with an uncoded error that reads as INTERNAL_SERVER_ERROR.
+func oneStream(opCtx *graphql.OperationContext) *gqlerror.Error {
+	fields := graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, []string{"Subscription"})
+	if len(fields) == 1 {
+		return nil
+	}
+	return &gqlerror.Error{
+		Message:    fmt.Sprintf("a subscription selects exactly one root field, one stream; this one selects %d", len(fields)),
+		Extensions: map[string]any{"code": graph.CodeValidationFailed},
 	}
 }
 

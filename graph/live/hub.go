@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -235,6 +236,9 @@ func Subscribe[T any](h *Hub, caller string, f Filter, as func(*Event) T, droppe
 		return nil, nil, ErrTooManySubscriptions
 	}
 	h.byCaller[caller]++
+	// Sorted and compacted, a copy: a caller may name one kind 90,000 times, and every
+	// event is matched against every subscriber's kinds under h.mu.
+	f.Kinds = slices.Compact(slices.Sorted(slices.Values(f.Kinds)))
 	c := make(chan T, h.opts.Buffer+1) // the one more is dropped's
 	sent := 0
 	s := &Subscription{hub: h, caller: caller, filter: f}
