@@ -319,21 +319,23 @@ func TestStreamsCarrySubscriptionsOnly(t *testing.T) {
 	}
 }
 
-// A subscription to a site that is not the account's would wait forever for nothing: it is
-// refused with BAD_USER_INPUT, over both transports, before any event.
+// A subscription to a site that is not the account's, or to an empty list of events, would
+// wait forever for nothing: it is refused with BAD_USER_INPUT, over both transports, before
+// any event.
 func TestLiveRefusesUnknownSite(t *testing.T) {
 	base, _ := startServer(t, map[string]string{})
 	open := map[string]func(testing.TB, context.Context, string, string) <-chan map[string]any{"sse": openSSE, "graphql-transport-ws": openWS}
 	for _, transport := range []string{"sse", "graphql-transport-ws"} {
-		for _, tc := range []struct{ site, want string }{
-			{"999x", "BAD_USER_INPUT"},
-			{"../1", "BAD_USER_INPUT"},
-			{"999", "BAD_USER_INPUT"},
+		for _, tc := range []struct{ name, args, want string }{
+			{"not an id", `siteId: "999x"`, "BAD_USER_INPUT"},
+			{"a path", `siteId: "../1"`, "BAD_USER_INPUT"},
+			{"not the account's", `siteId: "999"`, "BAD_USER_INPUT"},
+			{"no events", `siteId: "101", events: []`, "BAD_USER_INPUT"}, // not "every event"
 		} {
-			t.Run(transport+"/"+tc.site, func(t *testing.T) {
+			t.Run(transport+"/"+tc.name, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				q := fmt.Sprintf(`subscription { customerActivity(siteId: %q) { eventId } }`, tc.site)
+				q := `subscription { customerActivity(` + tc.args + `) { eventId } }`
 				var first map[string]any
 				select {
 				case first = <-open[transport](t, ctx, base, q):

@@ -2776,7 +2776,8 @@ Live activity, from Kajabi's webhooks (see graph/live/README.md). Over graphql-w
 type Subscription {
   """
   Events of the account as Kajabi reports them, from now on: all of them, or those of
-  ` + "`" + `siteId` + "`" + ` and of the given ` + "`" + `events` + "`" + `. Related records (the customer, the contact) are read
+  ` + "`" + `siteId` + "`" + ` and of the given ` + "`" + `events` + "`" + ` (an empty list, or a site that is not the account's, is
+  refused with BAD_USER_INPUT). Related records (the customer, the contact) are read
   from Kajabi when the event arrives. A subscriber that falls behind is dropped with a
   SUBSCRIBER_TOO_SLOW error.
   """

@@ -113,6 +113,10 @@ func (r *subscriptionResolver) customerActivity(ctx context.Context, siteID *str
 		}
 		filter.SiteID = *siteID
 	}
+	if events != nil && len(events) == 0 {
+		// An empty list would be read as no filter, everything, the opposite of what it says.
+		return nil, badInput("events", "names no event: name at least one, or leave it out for every event")
+	}
 	for _, e := range events {
 		filter.Kinds = append(filter.Kinds, live.Kind(strings.ToLower(string(e))))
 	}
