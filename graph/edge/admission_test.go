@@ -93,3 +93,118 @@ func TestAdmissionShedsStandingQueue(t *testing.T) {
 		t.Errorf("after the place freed: got %d %q, want 200", s, c)
 	}
 }
+
+// While another caller is active, a busy caller holds three eighths of the places, not
+// three quarters: with 8 places and caller B's request running, caller A's 8 concurrent
+// requests get 3 places and 5 are refused at once; every admitted one then succeeds.
+// Alone, A has 6.
+func TestAdmissionShareWhileAnotherCallerIsActive(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		otherFirst  bool
+		wantRefused int
+	}{
+		{"another caller active", true, 5},
+		{"alone", false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 5})
+			var entered sync.WaitGroup
+			var calls sync.Mutex
+			n := 0
+			release := make(chan struct{})
+			var releaseOnce sync.Once
+			free := func() { releaseOnce.Do(func() { close(release) }) }
+			defer free() // a failed check must not leave requests blocked for srv.Close
+			up.Handle(func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					calls.Lock()
+					n++
+					calls.Unlock()
+					<-release
+					next.ServeHTTP(w, r)
+				})
+			})
+			keyA, keyB := "admission-share-key-a-0123456789abcdef", "admission-share-key-b-0123456789abcdef"
+			apiKeys, err := edge.NewAPIKeys([]string{keyA, keyB})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := edge.NewHandler(&graph.Resolver{Client: up.Client(t)}, edge.HandlerOptions{
+				APIKeys: apiKeys, DisableCSRFPrevention: true, Timeout: 20 * time.Minute,
+				Admission: edge.Admission{Inflight: 8, Queued: 8, QueueTimeout: 10 * time.Minute},
+			})
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			type answer struct {
+				status int
+				code   string
+			}
+			defer free() // runs before srv.Close
+			post := func(key string, out chan<- answer) {
+				body, _ := json.Marshal(map[string]string{"query": `{ customers(first: 1, filter: {siteId: "101"}) { nodes { id } } }`})
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-API-Key", key)
+				resp, err := srv.Client().Do(req)
+				if err != nil {
+					t.Error(err)
+					out <- answer{}
+					return
+				}
+				defer resp.Body.Close()
+				var r gqlResponse
+				_ = json.NewDecoder(resp.Body).Decode(&r)
+				out <- answer{resp.StatusCode, r.code()}
+			}
+			inUpstream := func(want int) {
+				t.Helper()
+				for i := 0; i < 500; i++ {
+					calls.Lock()
+					got := n
+					calls.Unlock()
+					if got >= want {
+						return
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				t.Fatalf("calls waiting upstream: never reached %d", want)
+			}
+			others := make(chan answer, 1)
+			if tc.otherFirst {
+				go post(keyB, others)
+				inUpstream(1)
+			}
+			answers := make(chan answer, 8)
+			for range 8 {
+				entered.Add(1)
+				go func() { defer entered.Done(); post(keyA, answers) }()
+			}
+			refused := 0
+			for refused < tc.wantRefused {
+				select {
+				case a := <-answers:
+					if a.status != http.StatusServiceUnavailable || a.code != graph.CodeOverloaded {
+						t.Fatalf("before release: got %d %q, want 503 %s", a.status, a.code, graph.CodeOverloaded)
+					}
+					refused++
+				case <-time.After(10 * time.Second):
+					t.Fatalf("got %d refusals, want %d", refused, tc.wantRefused)
+				}
+			}
+			free()
+			entered.Wait()
+			close(answers)
+			for a := range answers {
+				if a.status != http.StatusOK || a.code != "" {
+					t.Errorf("admitted request of A: got %d %q, want 200", a.status, a.code)
+				}
+			}
+			if tc.otherFirst {
+				if a := <-others; a.status != http.StatusOK {
+					t.Errorf("caller B: got %d %q, want 200", a.status, a.code)
+				}
+			}
+		})
+	}
+}
