@@ -512,6 +512,19 @@ func TestLiveAcrossReplicas(t *testing.T) {
 // A purchase changes a product's members count, so it makes the cached product list of
 // its site be read from Kajabi again: on the replica that received it, and on another
 // replica of the fleet.
+// livePair is where webhooks are posted and where subscribers ask: one replica, or two
+// sharing a real Redis when fleet is set.
+func livePair(t testing.TB, up *kajabiUpstream, fleet bool) (receiver, subscriber string) {
+	t.Helper()
+	secret := map[string]string{"WEBHOOK_SECRET": sandboxWebhookSecret}
+	if !fleet {
+		receiver = replica(t, up, "", secret)
+		return receiver, receiver
+	}
+	redis := fleettest.Start(t)
+	return replica(t, up, redis.URL, secret), replica(t, up, redis.URL, secret)
+}
+
 func TestLivePurchaseRefreshesCatalogue(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -522,15 +535,7 @@ func TestLivePurchaseRefreshesCatalogue(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			up := newKajabiUpstream(t, sandbox.Options{Customers: 5})
-			secret := map[string]string{"WEBHOOK_SECRET": sandboxWebhookSecret}
-			receiver, asked := "", ""
-			if tc.fleet {
-				redis := fleettest.Start(t)
-				receiver, asked = replica(t, up, redis.URL, secret), replica(t, up, redis.URL, secret)
-			} else {
-				receiver = replica(t, up, "", secret)
-				asked = receiver
-			}
+			receiver, asked := livePair(t, up, tc.fleet)
 			hook := receiver + "/webhooks/kajabi/" + sandboxWebhookSecret
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -575,15 +580,7 @@ func BenchmarkLiveLatency(b *testing.B) {
 	}{{"one process", false}, {"two replicas on Redis", true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			up := newKajabiUpstream(b, sandbox.Options{Customers: 5})
-			secret := map[string]string{"WEBHOOK_SECRET": sandboxWebhookSecret}
-			receiver, subscriber := "", ""
-			if tc.fleet {
-				redis := fleettest.Start(b)
-				receiver, subscriber = replica(b, up, redis.URL, secret), replica(b, up, redis.URL, secret)
-			} else {
-				receiver = replica(b, up, "", secret)
-				subscriber = receiver
-			}
+			receiver, subscriber := livePair(b, up, tc.fleet)
 			hook := receiver + "/webhooks/kajabi/" + sandboxWebhookSecret
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()

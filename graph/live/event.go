@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kajabi-graphql/facade/kajabi"
@@ -118,7 +119,7 @@ func Parse(body []byte, receivedAt time.Time) (*Event, error) {
 		if err := json.Unmarshal(raw, &head); err != nil || head.ID == nil || *head.ID == "" {
 			return nil, fmt.Errorf("%w: payload[%d] is not a resource with an id", ErrShape, i)
 		}
-		if !contains(allowed, head.Type) {
+		if !slices.Contains(allowed, head.Type) {
 			return nil, fmt.Errorf("%w: payload[%d] is %q, which a %s payload does not hold", ErrShape, i, head.Type, kind)
 		}
 		if err := e.decode(head.Type, raw); err != nil {
@@ -135,15 +136,6 @@ func Parse(body []byte, receivedAt time.Time) (*Event, error) {
 	}
 	e.SiteID = e.site()
 	return e, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (e *Event) decode(typ string, raw json.RawMessage) error {
