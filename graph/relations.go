@@ -25,10 +25,33 @@ func loaded[T any](ctx context.Context, records []T, errs []error) []T {
 
 // site loads the site a relationship points at; an empty relationship is null.
 func site(ctx context.Context, id *kajabi.Identifier) (*kajabi.Site, error) {
+	return siteLater(ctx, id)()
+}
+
+// siteLater is site started now and waited for when the result is called.
+func siteLater(ctx context.Context, id *kajabi.Identifier) func() (*kajabi.Site, error) {
 	if id == nil {
-		return nil, nil
+		return none[*kajabi.Site]
 	}
-	return loader.For(ctx).Site(ctx, id.ID)
+	return loader.For(ctx).SiteLater(ctx, id.ID)
+}
+
+// contactLater starts loading a customer's contact; one without is null.
+func contactLater(ctx context.Context, c *kajabi.Customer) func() (*kajabi.Contact, error) {
+	if c.Contact == nil {
+		return none[*kajabi.Contact]
+	}
+	return loader.For(ctx).ContactLater(ctx, c.Contact.ID)
+}
+
+// productsLater starts loading a customer's products, each with its error.
+func productsLater(ctx context.Context, c *kajabi.Customer) func() ([]*kajabi.Product, []error) {
+	return loader.For(ctx).ProductsLater(ctx, idOf(c.Site), c.Products)
+}
+
+func none[T any]() (T, error) {
+	var zero T
+	return zero, nil
 }
 
 func idOf(id *kajabi.Identifier) string {

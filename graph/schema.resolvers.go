@@ -46,10 +46,7 @@ func (r *customerResolver) NodeID(ctx context.Context, obj *kajabi.Customer) (st
 
 // Contact is the resolver for the contact field.
 func (r *customerResolver) Contact(ctx context.Context, obj *kajabi.Customer) (*kajabi.Contact, error) {
-	if obj.Contact == nil {
-		return nil, nil
-	}
-	return loader.For(ctx).Contact(ctx, obj.Contact.ID)
+	return contactLater(ctx, obj)()
 }
 
 // Site is the resolver for the site field.
@@ -59,7 +56,7 @@ func (r *customerResolver) Site(ctx context.Context, obj *kajabi.Customer) (*kaj
 
 // Products is the resolver for the products field.
 func (r *customerResolver) Products(ctx context.Context, obj *kajabi.Customer) ([]*kajabi.Product, error) {
-	products, errs := loader.For(ctx).Products(ctx, idOf(obj.Site), obj.Products)
+	products, errs := productsLater(ctx, obj)()
 	return loaded(ctx, products, errs), nil
 }
 

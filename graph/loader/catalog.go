@@ -87,6 +87,11 @@ func (l *Loaders) Product(ctx context.Context, siteID, id string) (*kajabi.Produ
 
 // Products loads products of one site by their identifiers, in order, each with its error.
 func (l *Loaders) Products(ctx context.Context, siteID string, ids []kajabi.Identifier) ([]*kajabi.Product, []error) {
+	return l.ProductsLater(ctx, siteID, ids)()
+}
+
+// ProductsLater is Products started now and waited for when the result is called.
+func (l *Loaders) ProductsLater(ctx context.Context, siteID string, ids []kajabi.Identifier) func() ([]*kajabi.Product, []error) {
 	return l.productCatalog().loadMany(ctx, siteID, ids)
 }
 
@@ -102,7 +107,7 @@ func (l *Loaders) Offer(ctx context.Context, siteID, id string) (*kajabi.Offer, 
 
 // Offers loads offers of one site by their identifiers, in order, each with its error.
 func (l *Loaders) Offers(ctx context.Context, siteID string, ids []kajabi.Identifier) ([]*kajabi.Offer, []error) {
-	return l.offerCatalog().loadMany(ctx, siteID, ids)
+	return l.offerCatalog().loadMany(ctx, siteID, ids)()
 }
 
 // SiteOffers lists every offer of a site ("" for every site).
@@ -110,12 +115,29 @@ func (l *Loaders) SiteOffers(ctx context.Context, siteID string) ([]*kajabi.Offe
 	return l.offerCatalog().listSite(ctx, siteID)
 }
 
-func (c *catalog[T]) loadMany(ctx context.Context, siteID string, ids []kajabi.Identifier) ([]T, []error) {
-	keys := make([]SiteKey, len(ids))
+// loadMany puts every id in the loader's batch now and returns how to wait for them, in
+// order; errs is nil when none failed, as with the loader's LoadMany, which would spend a
+// goroutine on each id.
+func (c *catalog[T]) loadMany(ctx context.Context, siteID string, ids []kajabi.Identifier) func() ([]T, []error) {
+	thunks := make([]dataloader.Thunk[T], len(ids))
 	for i, id := range ids {
-		keys[i] = SiteKey{siteID, id.ID}
+		thunks[i] = c.loader.Load(ctx, SiteKey{siteID, id.ID})
 	}
-	return c.loader.LoadMany(ctx, keys)()
+	return func() ([]T, []error) {
+		data := make([]T, len(thunks))
+		var errs []error
+		for i, thunk := range thunks {
+			v, err := thunk()
+			data[i] = v
+			if err != nil {
+				if errs == nil {
+					errs = make([]error, len(thunks))
+				}
+				errs[i] = err
+			}
+		}
+		return data, errs
+	}
 }
 
 func (c *catalog[T]) listSite(ctx context.Context, siteID string) ([]T, error) {
@@ -185,12 +207,19 @@ func (c *catalog[T]) batch(ctx context.Context, keys []SiteKey) []*dataloader.Re
 	each(len(sites), func(i int) { c.readFromList(ctx, sites[i], bySite[sites[i]]) })
 
 	results := make([]*dataloader.Result[T], len(keys))
-	each(len(keys), func(i int) {
-		id := keys[i].ID
-		if found, _ := c.known([]string{id}); len(found) == 1 {
-			results[i] = &dataloader.Result[T]{Data: found[id]}
-			return
+	var missing []int
+	c.mu.Lock()
+	for i, k := range keys {
+		if v, ok := c.seen[k.ID]; ok {
+			results[i] = &dataloader.Result[T]{Data: v}
+		} else {
+			missing = append(missing, i)
 		}
+	}
+	c.mu.Unlock()
+	each(len(missing), func(m int) {
+		i := missing[m]
+		id := keys[i].ID
 		v, err := callOnce(ctx, c.l, c.ep.kind+"/"+id, true, func(ctx context.Context) (T, error) {
 			return c.ep.get(ctx, id)
 		})

@@ -14,7 +14,13 @@ import (
 // contacts to find twenty of them would read thousands, so a batch is one GET per distinct
 // id, all at once within the request's concurrency bound.
 func (l *Loaders) Contact(ctx context.Context, id string) (*kajabi.Contact, error) {
-	return l.contactLoader().Load(ctx, id)()
+	return l.ContactLater(ctx, id)()
+}
+
+// ContactLater is Contact started now and waited for when the result is called: a page's
+// contacts started from one goroutine share one batch, as concurrent Contact calls do.
+func (l *Loaders) ContactLater(ctx context.Context, id string) func() (*kajabi.Contact, error) {
+	return l.contactLoader().Load(ctx, id)
 }
 
 func (l *Loaders) loadContacts(ctx context.Context, ids []string) []*dataloader.Result[*kajabi.Contact] {

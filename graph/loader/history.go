@@ -90,7 +90,7 @@ func (l *Loaders) ContactTags(ctx context.Context, c *kajabi.Contact) ([]*kajabi
 	if c.Site != nil {
 		site = c.Site.ID
 	}
-	return l.tagCatalog().loadMany(ctx, site, ids)
+	return l.tagCatalog().loadMany(ctx, site, ids)()
 }
 
 func tagsEndpoint(client *kajabi.Client) endpoint[*kajabi.ContactTag] {

@@ -296,8 +296,13 @@ func (l *Loaders) asked(key string) bool {
 	return ok
 }
 
-// each runs fn for every index at once and waits for all of them.
+// each runs fn for every index at once and waits for all of them; one index runs on the
+// caller's goroutine.
 func each(n int, fn func(i int)) {
+	if n == 1 {
+		fn(0)
+		return
+	}
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() { fn(i) })

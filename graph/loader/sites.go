@@ -15,7 +15,12 @@ import (
 // to /v1/sites for every site at once, shared across requests of the same credential) and
 // falls back to GET /v1/sites/{id} only for an id the list lacks.
 func (l *Loaders) Site(ctx context.Context, id string) (*kajabi.Site, error) {
-	return l.siteLoader().Load(ctx, id)()
+	return l.SiteLater(ctx, id)()
+}
+
+// SiteLater is Site started now and waited for when the result is called.
+func (l *Loaders) SiteLater(ctx context.Context, id string) func() (*kajabi.Site, error) {
+	return l.siteLoader().Load(ctx, id)
 }
 
 // Sites returns every site of the account.
@@ -32,15 +37,30 @@ func (l *Loaders) loadSites(ctx context.Context, ids []string) []*dataloader.Res
 			byID[s.ID] = s
 		}
 	}
-	return getEach(ctx, ids, func(ctx context.Context, id string) (*kajabi.Site, error) {
+	results := make([]*dataloader.Result[*kajabi.Site], len(ids))
+	var missing []string
+	for i, id := range ids {
 		if s, ok := byID[id]; ok {
-			return s, nil
+			results[i] = &dataloader.Result[*kajabi.Site]{Data: s}
+		} else {
+			missing = append(missing, id)
 		}
+	}
+	if len(missing) == 0 {
+		return results
+	}
+	fetched := getEach(ctx, missing, func(ctx context.Context, id string) (*kajabi.Site, error) {
 		return callOnce(ctx, l, "site:"+id, true, func(ctx context.Context) (*kajabi.Site, error) {
 			s, _, err := l.client.Sites.Get(ctx, id)
 			return s, err
 		})
 	})
+	for i, j := 0, 0; i < len(results); i++ {
+		if results[i] == nil {
+			results[i], j = fetched[j], j+1
+		}
+	}
+	return results
 }
 
 // pageSize is Kajabi's largest page: whole-list reads take as few calls as possible.
