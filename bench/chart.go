@@ -11,6 +11,7 @@ var peerColors = map[string]string{
 	peerUnlimit:  "#2f6fdf",
 	peerTLS:      "#1b3f8f",
 	peerProxy:    "#3a9e8f",
+	peerProxyTLS: "#1f6f63",
 	peerMesh:     "#e0752d",
 	peerREST:     "#5a9e4b",
 	peerRESTFull: "#a6cf98",
@@ -18,7 +19,7 @@ var peerColors = map[string]string{
 
 // peerOrder puts the peers doing the same work next to each other: our build measured for
 // its own cost, the Go proxy, Mesh, the raw call; the rate-limited build last.
-var peerOrder = []string{peerUnlimit, peerTLS, peerProxy, peerMesh, peerREST, peerRESTFull, peerFacade}
+var peerOrder = []string{peerUnlimit, peerTLS, peerProxyTLS, peerProxy, peerMesh, peerREST, peerRESTFull, peerFacade}
 
 // chartLabel names a peer on its bar.
 var chartLabel = map[string]string{
@@ -26,6 +27,7 @@ var chartLabel = map[string]string{
 	peerUnlimit:  "facade",
 	peerTLS:      "facade, HTTPS + HTTP/2",
 	peerProxy:    "hand-written Go proxy",
+	peerProxyTLS: "hand-written Go proxy, HTTPS + HTTP/2",
 	peerMesh:     "GraphQL Mesh",
 	peerREST:     "raw REST call",
 	peerRESTFull: "raw REST, all attributes",

@@ -84,7 +84,7 @@ func main() {
 	flag.Var(&facadeEnv, "facade-env", "KEY=VALUE added to the facade's environment (repeatable)")
 	flag.DurationVar(&o.overload, "overload", 30*time.Second, "length of the overload run: c=100 of the heaviest allowed query plus a second caller's light query (0 skips it)")
 	flag.BoolVar(&o.unlimited, "unlimited", true, "also run the facade built without the Kajabi client's rate limit")
-	flag.BoolVar(&o.proxy, "proxy", true, "run the Go proxy peer (bench/goproxy) on workloads a and c")
+	flag.BoolVar(&o.proxy, "proxy", true, "run the Go proxy peer (bench/goproxy) on workloads a and c, and on b over HTTPS")
 	flag.BoolVar(&o.https, "https", true, "also run workload b against an HTTPS + HTTP/2 sandbox (the limits-off build, KAJABI_CA_FILE)")
 	flag.StringVar(&o.facadeBin, "facade-bin", "", "a facade binary to measure instead of building this checkout's (e.g. main's, for a before/after)")
 	rerender := flag.String("rerender", "", "only rewrite results.md and chart.svg from this results.json")
@@ -152,6 +152,8 @@ type env struct {
 	tlsSandboxURL string
 	tlsFacade     *proc
 	tlsURL        string
+	tlsProxy      *proc
+	tlsProxyURL   string
 	harness       *http.Client
 	customers     int
 	meshSkip      string
@@ -303,7 +305,7 @@ func (e *env) startSandboxAndFacade(o options) error {
 	if e.sandboxURL, err = firstLine(p, sbLog, "sandboxd: ", 30*time.Second); err != nil {
 		return err
 	}
-	if e.token, err = sandboxToken(e.sandboxURL); err != nil {
+	if e.token, err = sandboxToken(http.DefaultClient, e.sandboxURL); err != nil {
 		return err
 	}
 	logf("sandbox at %s (%d customers)", e.sandboxURL, o.customers)
@@ -350,6 +352,24 @@ func (e *env) startSandboxAndFacade(o options) error {
 			"KAJABI_MAX_RPS=0", "KAJABI_MAX_INFLIGHT=0", "MAX_INFLIGHT_REQUESTS=0", "KAJABI_CA_FILE="+caFile); err != nil {
 			return err
 		}
+		if o.proxy {
+			// The Go proxy over the same HTTPS sandbox: the floor for the relations workload.
+			log := filepath.Join(e.runDir, "goproxy-tls.log")
+			token, err := sandboxToken(e.harnessClient(), e.tlsSandboxURL)
+			if err != nil {
+				return err
+			}
+			pp, err := start("goproxy-tls", log, e.root, nil, proxyBin,
+				"-listen", "127.0.0.1:0", "-kajabi", e.tlsSandboxURL, "-token", token, "-ca-file", caFile)
+			if err != nil {
+				return err
+			}
+			e.tlsProxy = pp
+			if e.tlsProxyURL, err = firstLine(pp, log, "goproxy: ", 30*time.Second); err != nil {
+				return err
+			}
+			logf("Go proxy over HTTPS at %s (pid %d)", e.tlsProxyURL, pp.pid())
+		}
 	}
 	return nil
 }
@@ -386,8 +406,8 @@ func (e *env) startFacadeAt(o options, name, bin, sandboxURL string, extraEnv ..
 }
 
 // sandboxToken logs in with the sandbox's client credentials, as a REST client would.
-func sandboxToken(base string) (string, error) {
-	resp, err := http.PostForm(base+"/v1/oauth/token", url.Values{
+func sandboxToken(client *http.Client, base string) (string, error) {
+	resp, err := client.PostForm(base+"/v1/oauth/token", url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {"sandbox-client-id"}, "client_secret": {"sandbox-client-secret"},
 	})
 	if err != nil {
@@ -540,7 +560,7 @@ type sandboxStats struct {
 func (e *env) stats(peer string) sandboxStats {
 	var s sandboxStats
 	base := e.sandboxURL
-	if peer == peerTLS {
+	if peer == peerTLS || peer == peerProxyTLS {
 		base = e.tlsSandboxURL
 	}
 	resp, err := e.harnessClient().Get(base + "/_stats")
@@ -567,6 +587,8 @@ func (e *env) peerProc(peer string) *proc {
 		return e.proxy
 	case peerTLS:
 		return e.tlsFacade
+	case peerProxyTLS:
+		return e.tlsProxy
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ const (
 	peerUnlimit  = "facade, no client rate limit"
 	peerProxy    = "Go proxy"
 	peerTLS      = "facade, no limit, HTTPS + HTTP/2"
+	peerProxyTLS = "Go proxy, HTTPS + HTTP/2"
 	peerMesh     = "GraphQL Mesh"
 	peerREST     = "raw REST"
 	peerRESTFull = "raw REST, all attributes"
@@ -135,6 +136,13 @@ func (e *env) cases(w workload) []peerCase {
 			peer: peerTLS, target: gql(e.tlsURL, facadeQueries[w.ID]),
 			check: expectRows(20, true, "data", "customers", "nodes"),
 			note:  "the limits-off build against a second sandbox that serves HTTPS with HTTP/2 on a self-signed certificate (sandboxd -tls), trusted through KAJABI_CA_FILE, as real Kajabi is reached",
+		})
+	}
+	if e.tlsProxyURL != "" && w.ID == "b" {
+		out = append(out, peerCase{
+			peer: peerProxyTLS, target: gql(e.tlsProxyURL+"/b", ""),
+			check: expectRows(20, true, "data", "customers", "nodes"),
+			note:  "bench/goproxy over the same HTTPS sandbox, the floor for (b): the list, then the 20 contacts at once, the site list and the site's products kept a minute (as CACHE_TTL does); 21 calls a request, no GraphQL",
 		})
 	}
 	if e.proxyURL != "" && (w.ID == "a" || w.ID == "c") {
