@@ -62,8 +62,8 @@ type plainType[T any] struct {
 
 // relation is a field of T that names another record, which PlainFields loads itself when
 // sel, what the field selects of that record, is plain: ok is false otherwise. start begins
-// loading one row's record and returns how to wait for it.
-type relation[T any] func(opCtx *graphql.OperationContext, sel ast.SelectionSet) (start func(ctx context.Context, r *T) func() related, ok bool)
+// loading the records of every row at once and returns how to wait for one row's.
+type relation[T any] func(opCtx *graphql.OperationContext, sel ast.SelectionSet) (start func(ctx context.Context, rows []*T) func(row int) related, ok bool)
 
 // related is a relation of one row, loaded: how to write it (nil writes null), the error
 // its resolver would have returned, the errors of records a list left out, and odd when a
@@ -75,21 +75,22 @@ type related struct {
 	odd     bool
 }
 
-// toOne is a nullable relation to one record of type R; load is the field's resolver,
-// started rather than waited for.
-func toOne[T, R any](rt *plainType[R], load func(ctx context.Context, r *T) func() (*R, error)) relation[T] {
-	return func(opCtx *graphql.OperationContext, sel ast.SelectionSet) (func(context.Context, *T) func() related, bool) {
+// toOne is a nullable relation to one record of type R; load starts loading every row's
+// (nil, and no error, for a row without one) and returns how to wait for them.
+func toOne[T, R any](rt *plainType[R], load func(ctx context.Context, rows []*T) func() ([]*R, []error)) relation[T] {
+	return func(opCtx *graphql.OperationContext, sel ast.SelectionSet) (func(context.Context, []*T) func(int) related, bool) {
 		w, ok := rt.writer(opCtx, sel)
 		if !ok {
 			return nil, false
 		}
-		return func(ctx context.Context, r *T) func() related {
-			wait := load(ctx, r)
-			return func() related {
-				v, err := wait()
-				if err != nil || v == nil {
+		return func(ctx context.Context, rows []*T) func(int) related {
+			wait := once(load(ctx, rows))
+			return func(row int) related {
+				records, errs := wait()
+				if err := errs[row]; err != nil || records[row] == nil {
 					return related{failed: err}
 				}
+				v := records[row]
 				return related{write: func(b []byte) []byte { return w.appendObject(b, v) }}
 			}
 		}, true
@@ -97,22 +98,24 @@ func toOne[T, R any](rt *plainType[R], load func(ctx context.Context, r *T) func
 }
 
 // toMany is a relation to a list of records of type R that leaves out the ones that failed
-// to load, each reported as an error at the field (see loaded).
-func toMany[T, R any](rt *plainType[R], load func(ctx context.Context, r *T) func() ([]*R, []error)) relation[T] {
-	return func(opCtx *graphql.OperationContext, sel ast.SelectionSet) (func(context.Context, *T) func() related, bool) {
+// to load, each reported as an error at the field (see loaded); load returns each row's
+// records and their errors.
+func toMany[T, R any](rt *plainType[R], load func(ctx context.Context, rows []*T) func() ([][]*R, [][]error)) relation[T] {
+	return func(opCtx *graphql.OperationContext, sel ast.SelectionSet) (func(context.Context, []*T) func(int) related, bool) {
 		w, ok := rt.writer(opCtx, sel)
 		if !ok {
 			return nil, false
 		}
-		return func(ctx context.Context, r *T) func() related {
-			wait := load(ctx, r)
-			return func() related {
-				records, errs := wait()
+		return func(ctx context.Context, rows []*T) func(int) related {
+			wait := once(load(ctx, rows))
+			return func(row int) related {
+				all, allErrs := wait()
+				records, errs := all[row], allErrs[row]
 				kept := make([]*R, 0, len(records))
 				var dropped []error
 				for i, rec := range records {
 					switch {
-					case i < len(errs) && errs[i] != nil:
+					case errs[i] != nil:
 						dropped = append(dropped, errs[i])
 					case rec == nil:
 						return related{odd: true}
@@ -123,6 +126,22 @@ func toMany[T, R any](rt *plainType[R], load func(ctx context.Context, r *T) fun
 				return related{dropped: dropped, write: func(b []byte) []byte { return w.appendList(b, kept) }}
 			}
 		}, true
+	}
+}
+
+// once is wait, waited for on the first call and remembered for the others.
+func once[A, B any](wait func() (A, B)) func() (A, B) {
+	var (
+		a    A
+		b    B
+		done bool
+	)
+	return func() (A, B) {
+		if !done {
+			a, b = wait()
+			done = true
+		}
+		return a, b
 	}
 }
 
@@ -235,11 +254,9 @@ var plainCustomer = plainType[kajabi.Customer]{
 		"updatedAt":      func(b []byte, c *kajabi.Customer) []byte { return appendTime(b, c.UpdatedAt) },
 	},
 	relations: map[string]relation[kajabi.Customer]{
-		"contact": toOne(&plainContact, contactLater),
-		"site": toOne(&plainSite, func(ctx context.Context, c *kajabi.Customer) func() (*kajabi.Site, error) {
-			return siteLater(ctx, c.Site)
-		}),
-		"products": toMany(&plainProduct, productsLater),
+		"contact":  toOne(&plainContact, contactsNow),
+		"site":     toOne(&plainSite, sitesNow),
+		"products": toMany(&plainProduct, productsNow),
 	},
 }
 
@@ -307,7 +324,7 @@ var plainProduct = plainType[kajabi.Product]{
 type plainField[T any] struct {
 	key   []byte // the alias, quoted
 	write func([]byte, *T) []byte
-	start func(ctx context.Context, r *T) func() related
+	start func(ctx context.Context, rows []*T) func(row int) related
 	field graphql.CollectedField
 }
 
@@ -326,23 +343,22 @@ type plainWriter[T any] struct {
 // share, so gqlgen's answer costs no more calls. Errors are reported at the path gqlgen
 // would give them: the row (when a list), then the relation's field.
 func (p *plainWriter[T]) load(ctx context.Context, rows []*T, list bool) bool {
-	waits := make([]func() related, 0, len(rows)*p.relations)
-	for _, r := range rows {
-		for _, f := range p.fields {
-			if f.start != nil {
-				waits = append(waits, f.start(ctx, r))
-			}
-		}
-	}
-	all := make([]related, len(waits))
-	for i, wait := range waits {
-		if all[i] = wait(); all[i].odd {
-			return false
+	waits := make([]func(int) related, 0, p.relations)
+	for _, f := range p.fields {
+		if f.start != nil {
+			waits = append(waits, f.start(ctx, rows))
 		}
 	}
 	p.related = make([][]related, len(rows))
 	for row := range rows {
-		p.related[row] = all[row*p.relations : (row+1)*p.relations]
+		p.related[row] = make([]related, len(waits))
+		for k, wait := range waits {
+			if p.related[row][k] = wait(row); p.related[row][k].odd {
+				return false
+			}
+		}
+	}
+	for row := range rows {
 		k := 0
 		for _, f := range p.fields {
 			if f.start == nil {

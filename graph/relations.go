@@ -49,6 +49,61 @@ func productsLater(ctx context.Context, c *kajabi.Customer) func() ([]*kajabi.Pr
 	return loader.For(ctx).ProductsLater(ctx, idOf(c.Site), c.Products)
 }
 
+// contactsNow starts loading the contacts of a page of customers at once, without the
+// loaders' batch window (PlainFields has every row in hand); a row without one gets nil.
+func contactsNow(ctx context.Context, rows []*kajabi.Customer) func() ([]*kajabi.Contact, []error) {
+	return oneEach(ctx, rows, func(c *kajabi.Customer) *kajabi.Identifier { return c.Contact }, loader.For(ctx).ContactsNow)
+}
+
+// sitesNow is contactsNow for the customers' sites.
+func sitesNow(ctx context.Context, rows []*kajabi.Customer) func() ([]*kajabi.Site, []error) {
+	return oneEach(ctx, rows, func(c *kajabi.Customer) *kajabi.Identifier { return c.Site }, loader.For(ctx).SitesNow)
+}
+
+// productsNow is contactsNow for the customers' products: each row's, in order, with
+// each one's error.
+func productsNow(ctx context.Context, rows []*kajabi.Customer) func() ([][]*kajabi.Product, [][]error) {
+	var keys []loader.SiteKey
+	for _, c := range rows {
+		for _, p := range c.Products {
+			keys = append(keys, loader.SiteKey{SiteID: idOf(c.Site), ID: p.ID})
+		}
+	}
+	wait := loader.For(ctx).ProductsNow(ctx, keys)
+	return func() ([][]*kajabi.Product, [][]error) {
+		all, allErrs := wait()
+		products, errs := make([][]*kajabi.Product, len(rows)), make([][]error, len(rows))
+		for i, c := range rows {
+			n := len(c.Products)
+			products[i], errs[i], all, allErrs = all[:n:n], allErrs[:n:n], all[n:], allErrs[n:]
+		}
+		return products, errs
+	}
+}
+
+// oneEach loads the record each row's relationship names with load; rows without one get
+// nil and no error.
+func oneEach[R any](ctx context.Context, rows []*kajabi.Customer, rel func(*kajabi.Customer) *kajabi.Identifier,
+	load func(context.Context, []string) func() ([]R, []error)) func() ([]R, []error) {
+	var ids []string
+	for _, c := range rows {
+		if id := rel(c); id != nil {
+			ids = append(ids, id.ID)
+		}
+	}
+	wait := load(ctx, ids)
+	return func() ([]R, []error) {
+		got, gotErrs := wait()
+		out, errs := make([]R, len(rows)), make([]error, len(rows))
+		for i, c := range rows {
+			if rel(c) != nil {
+				out[i], errs[i], got, gotErrs = got[0], gotErrs[0], got[1:], gotErrs[1:]
+			}
+		}
+		return out, errs
+	}
+}
+
 func none[T any]() (T, error) {
 	var zero T
 	return zero, nil

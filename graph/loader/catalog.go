@@ -95,6 +95,12 @@ func (l *Loaders) ProductsLater(ctx context.Context, siteID string, ids []kajabi
 	return l.productCatalog().loadMany(ctx, siteID, ids)
 }
 
+// ProductsNow loads products by site and id, in order, at once (see ContactsNow).
+func (l *Loaders) ProductsNow(ctx context.Context, keys []SiteKey) func() ([]*kajabi.Product, []error) {
+	c := l.productCatalog()
+	return now(ctx, l, "products", keys, c.batch)
+}
+
 // SiteProducts lists every product of a site ("" for every site).
 func (l *Loaders) SiteProducts(ctx context.Context, siteID string) ([]*kajabi.Product, error) {
 	return l.productCatalog().listSite(ctx, siteID)

@@ -23,6 +23,12 @@ func (l *Loaders) ContactLater(ctx context.Context, id string) func() (*kajabi.C
 	return l.contactLoader().Load(ctx, id)
 }
 
+// ContactsNow loads the contacts of ids, in order, at once: a caller holding every id of a
+// page needs no batch window to gather them.
+func (l *Loaders) ContactsNow(ctx context.Context, ids []string) func() ([]*kajabi.Contact, []error) {
+	return now(ctx, l, "contacts", ids, l.loadContacts)
+}
+
 func (l *Loaders) loadContacts(ctx context.Context, ids []string) []*dataloader.Result[*kajabi.Contact] {
 	return getEach(ctx, ids, func(ctx context.Context, id string) (*kajabi.Contact, error) {
 		return callOnce(ctx, l, "contact:"+id, false, func(ctx context.Context) (*kajabi.Contact, error) {

@@ -13,6 +13,7 @@ package loader
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -294,6 +295,49 @@ func (l *Loaders) asked(key string) bool {
 	defer l.memoMu.Unlock()
 	_, ok := l.memo[key]
 	return ok
+}
+
+// now runs batch on the distinct keys at once, without a loader's window to gather them,
+// and returns how to wait for the answers in the order of keys (one error for each key,
+// nil when it loaded). The calls go through the request's memo, so they are shared with
+// the loaders' own. A panic in batch answers every key with an error, as a loader's would.
+func now[K comparable, V any](ctx context.Context, l *Loaders, name string, keys []K, batch dataloader.BatchFunc[K, V]) func() ([]V, []error) {
+	index := make(map[K]int, len(keys))
+	var distinct []K
+	for _, k := range keys {
+		if _, ok := index[k]; !ok {
+			index[k] = len(distinct)
+			distinct = append(distinct, k)
+		}
+	}
+	done := make(chan []*dataloader.Result[V], 1)
+	go func() {
+		var results []*dataloader.Result[V]
+		defer func() {
+			if r := recover(); r != nil || len(results) != len(distinct) {
+				err := fmt.Errorf("loader: %s batch: panic %v or %d answers for %d keys", name, r, len(results), len(distinct))
+				results = make([]*dataloader.Result[V], len(distinct))
+				for i := range results {
+					results[i] = &dataloader.Result[V]{Error: err}
+				}
+			}
+			done <- results
+		}()
+		if observe := l.observer.OnBatch; observe != nil && len(distinct) > 0 {
+			observe(name, len(distinct))
+		}
+		results = batch(ctx, distinct)
+	}()
+	return func() ([]V, []error) {
+		results := <-done
+		out, errs := make([]V, len(keys)), make([]error, len(keys))
+		for i, k := range keys {
+			if r := results[index[k]]; r != nil {
+				out[i], errs[i] = r.Data, r.Error
+			}
+		}
+		return out, errs
+	}
 }
 
 // each runs fn for every index at once and waits for all of them; one index runs on the

@@ -23,6 +23,11 @@ func (l *Loaders) SiteLater(ctx context.Context, id string) func() (*kajabi.Site
 	return l.siteLoader().Load(ctx, id)
 }
 
+// SitesNow loads the sites of ids, in order, at once (see ContactsNow).
+func (l *Loaders) SitesNow(ctx context.Context, ids []string) func() ([]*kajabi.Site, []error) {
+	return now(ctx, l, "sites", ids, l.loadSites)
+}
+
 // Sites returns every site of the account.
 func (l *Loaders) Sites(ctx context.Context) ([]*kajabi.Site, error) {
 	return listAll(ctx, l, "sites", func(ctx context.Context, page int) ([]*kajabi.Site, *kajabi.Response, error) {
