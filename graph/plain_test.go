@@ -2,12 +2,16 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +30,15 @@ import (
 // edits change the sandbox's records before either serves them.
 func plainPair(t testing.TB, edits ...func(*sandbox.Store)) (gqlgen, plain http.Handler) {
 	t.Helper()
-	up := kajabitest.NewSandbox(t, sandbox.Options{Customers: 60})
+	gqlgen, plain, _ = plainPairOn(t, false, edits...)
+	return gqlgen, plain
+}
+
+// plainPairOn is plainPair that also returns the upstream, for faults, and with presented
+// set presents errors and panics as edge.NewHandler does (graph.ErrorPresenter).
+func plainPairOn(t testing.TB, presented bool, edits ...func(*sandbox.Store)) (gqlgen, plain http.Handler, up *kajabitest.Upstream) {
+	t.Helper()
+	up = kajabitest.NewSandbox(t, sandbox.Options{Customers: 60})
 	for _, edit := range edits {
 		edit(up.Sandbox.Store())
 	}
@@ -34,6 +46,10 @@ func plainPair(t testing.TB, edits ...func(*sandbox.Store)) (gqlgen, plain http.
 	serve := func(fast bool) http.Handler {
 		srv := handler.New(graph.NewSchema(&graph.Resolver{Client: client, DefaultSiteID: "101", Mutations: true}))
 		srv.AddTransport(transport.POST{})
+		if presented {
+			srv.SetErrorPresenter(graph.ErrorPresenter(false))
+			srv.SetRecoverFunc(graph.RecoverPanic)
+		}
 		if fast {
 			srv.AroundFields(graph.PlainFields)
 		}
@@ -43,7 +59,7 @@ func plainPair(t testing.TB, edits ...func(*sandbox.Store)) (gqlgen, plain http.
 			h.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
-	return serve(false), serve(true)
+	return serve(false), serve(true), up
 }
 
 func postTo(t testing.TB, h http.Handler, query string, vars map[string]any) []byte {
@@ -260,4 +276,278 @@ func sortedErrors(t *testing.T, body []byte) string {
 	}
 	out, _ := json.Marshal(resp)
 	return string(out)
+}
+
+// samePair posts each query to both handlers and compares the answers, errors in path order.
+func samePair(t *testing.T, gqlgen, plain http.Handler, tests []pairCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := sortedErrors(t, postTo(t, gqlgen, tt.query, tt.vars))
+			got := sortedErrors(t, postTo(t, plain, tt.query, tt.vars))
+			if got != want {
+				t.Errorf("got  %s\nwant %s", got, want)
+			}
+			if tt.errors != strings.Contains(want, `"errors"`) {
+				t.Errorf("errors in %s: %v, want %v", want, !tt.errors, tt.errors)
+			}
+		})
+	}
+}
+
+type pairCase struct {
+	name, query string
+	vars        map[string]any
+	errors      bool // whether gqlgen's answer has errors
+}
+
+// TestPlainRelationsAnswerAsGqlgenWhenAttacked: the selections a hostile caller could
+// write around a customer's contact, site and products, over a page whose rows share
+// their contact and products, own none, or name a contact, site or products by ids that
+// are not Kajabi ids (the client refuses them, so each fails at its row's field).
+func TestPlainRelationsAnswerAsGqlgenWhenAttacked(t *testing.T) {
+	var ids []string
+	gqlgen, plain, _ := plainPairOn(t, true, func(st *sandbox.Store) {
+		row := func(k int) *sandbox.Customer { return &st.Customers[len(st.Customers)-1-k] } // newest first
+		for k := range 8 {
+			ids = append(ids, row(k).ID)
+		}
+		for k := 1; k < 4; k++ { // rows 0 to 3 share one contact and one set of products
+			row(k).ContactID, row(k).ProductIDs = row(0).ContactID, slices.Clone(row(0).ProductIDs)
+		}
+		row(4).ProductIDs = nil
+		row(5).ContactID = "" // the sandbox then sends id "", which the client refuses
+		row(6).SiteID = ""
+		row(7).ProductIDs = append([]string{"", "not-an-id"}, row(7).ProductIDs...)
+	})
+	var first struct {
+		Data struct{ Customer struct{ NodeID string } }
+	}
+	if err := json.Unmarshal(postTo(t, gqlgen, `query($id: ID!) { customer(id: $id) { nodeId } }`, map[string]any{"id": ids[0]}), &first); err != nil || first.Data.Customer.NodeID == "" {
+		t.Fatalf("got %+v (%v), want a node id", first, err)
+	}
+	nodeID := first.Data.Customer.NodeID
+	const rel = `contact { id name } site { id title } products { id title }`
+	tests := []pairCase{
+		{name: "aliased relations", errors: true, query: `{ customers(page: {size: 8}) { nodes { id a: contact { id } b: contact { name email } s1: site { id } s2: site { title } p1: products { id } p2: products { title } } } }`},
+		{name: "one relation twice, merged", errors: true, query: `{ customers(page: {size: 8}) { nodes { contact { id } contact { name } products { id } products { title id } site { id } ... on Customer { site { title } } } } }`},
+		{name: "fragments on and in relations", errors: true, query: `query { customers(page: {size: 8}) { nodes { ...F contact { ...C ... on Node { __typename } } } } }
+			fragment F on Customer { contact { name } products { ...P } site { ... on Site { subdomain } } }
+			fragment P on Product { id ... on Product { title } }
+			fragment C on Contact { email ... on Contact { phoneNumber } }`},
+		{name: "__typename in relations", errors: true, query: `{ customers(page: {size: 8}) { nodes { contact { __typename t: __typename } site { __typename } products { __typename id } } } }`},
+		{name: "edges", errors: true, query: `{ customers(page: {size: 8}) { edges { cursor node { id ` + rel + ` } } } }`},
+		{name: "two pages, aliased", errors: true, query: `{ a: customers(page: {size: 3}) { nodes { contact { id } } } b: customers(page: {number: 2, size: 3}) { nodes { contact { name } products { id } } } }`},
+		{name: "@defer inside a relation", query: `{ customers(page: {size: 3}) { nodes { contact { id ... @defer { name } } } } }`},
+		{name: "@defer(if: false) inside a relation", query: `{ customers(page: {size: 3}) { nodes { contact { id ... @defer(if: false) { name } } products { ... @defer(if: false) { id } } } } }`},
+		{name: "@defer around the nodes", query: `{ customers(page: {size: 3}) { ... @defer { nodes { id contact { id } } } } }`},
+		{name: "every row", errors: true, query: `{ customers(page: {size: 100}) { nodes { id contact { id email } products { id } site { id } p: products { title } } } }`},
+		{name: "@defer around a relation", query: `{ customers(page: {size: 3}) { nodes { id ... @defer { contact { id } } } } }`},
+		{name: "a non-plain field in a relation", query: `{ customers(page: {size: 3}) { nodes { id contact { id nodeId } site { id } } } }`},
+		{name: "a non-plain field beside relations", query: `{ customers(page: {size: 3}) { nodes { socials { twitter } ` + rel + ` } } }`},
+		{name: "an unknown field in a relation", query: `{ customers(page: {size: 3}) { nodes { contact { id nope } } } }`, errors: true},
+		{name: "everything skipped in the relations", errors: true, query: `query($s: Boolean!) { customers(page: {size: 8}) { nodes { id contact { id @skip(if: $s) } site { ... @include(if: false) { id } } products { id @skip(if: $s) } } } }`, vars: map[string]any{"s": true}},
+		{name: "nodes twice, merged", errors: true, query: `{ customers(page: {size: 8}) { nodes { id } nodes { contact { id } } n: nodes { products { title } } nodes { products { id } site { id } } } }`},
+		{name: "a mutation's customer", query: `mutation($id: ID!) { grantOffers(customerId: $id, offerIds: ["3001"]) { id ` + rel + ` } }`, vars: map[string]any{"id": ids[4]}},
+		{name: "node(id:)", query: `query($id: ID!) { node(id: $id) { ... on Customer { ` + rel + ` } } }`, vars: map[string]any{"id": nodeID}},
+	}
+	const skips = `query($a: Boolean!, $b: Boolean!) { customers(page: {size: 8}) { nodes { id contact @include(if: $a) { id name @skip(if: $b) } site @skip(if: $a) { id } products @include(if: $b) { id title @include(if: $a) } ... on Customer @skip(if: $b) { contact { email } } } } }`
+	for _, a := range []bool{false, true} {
+		for _, b := range []bool{false, true} {
+			tests = append(tests, pairCase{name: fmt.Sprintf("skip and include, %v %v", a, b), query: skips, vars: map[string]any{"a": a, "b": b}, errors: true})
+		}
+	}
+	reps := []any{}
+	for _, id := range ids {
+		tests = append(tests, pairCase{name: "customer " + id, query: `query($id: ID!) { customer(id: $id) { id ` + rel + ` } }`, vars: map[string]any{"id": id}, errors: slices.Contains(ids[5:], id)})
+		reps = append(reps, map[string]any{"__typename": "Customer", "id": id})
+	}
+	tests = append(tests, pairCase{name: "_entities", query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id ` + rel + ` } } }`, vars: map[string]any{"r": reps}, errors: true})
+	samePair(t, gqlgen, plain, tests)
+}
+
+// TestPlainRelationsFailAsGqlgenWhenKajabiFails: Kajabi refusing a contact several rows
+// share, failing another, refusing the sites and one product, with errors presented as
+// the edge presents them.
+func TestPlainRelationsFailAsGqlgenWhenKajabiFails(t *testing.T) {
+	var (
+		ids    []string
+		faults [][2]any
+	)
+	gqlgen, plain, up := plainPairOn(t, true, func(st *sandbox.Store) {
+		row := func(k int) *sandbox.Customer { return &st.Customers[len(st.Customers)-1-k] } // newest first
+		for k := range 6 {
+			ids = append(ids, row(k).ID)
+		}
+		for k := 1; k < 4; k++ { // rows 0 to 3 share one contact and one set of products
+			row(k).ContactID, row(k).ProductIDs = row(0).ContactID, slices.Clone(row(0).ProductIDs)
+		}
+		fail := func(path string, status int) { faults = append(faults, [2]any{path, status}) }
+		fail("/v1/contacts/"+row(0).ContactID, http.StatusForbidden)
+		fail("/v1/contacts/"+row(4).ContactID, http.StatusInternalServerError)
+		fail("/v1/sites", http.StatusForbidden)
+		fail("/v1/sites/101", http.StatusForbidden)
+		fail("/v1/products", http.StatusForbidden)
+		fail("/v1/products/"+row(0).ProductIDs[0], http.StatusUnprocessableEntity)
+	})
+	for _, f := range faults {
+		up.Sandbox.FailPath(f[0].(string), f[1].(int))
+	}
+	const rel = `contact { id name } site { id title } products { id title }`
+	tests := []pairCase{
+		{name: "a page", errors: true, query: `{ customers(page: {size: 6}) { nodes { id ` + rel + ` } } }`},
+		{name: "aliases", errors: true, query: `{ customers(page: {size: 6}) { nodes { id a: contact { id } b: contact { email } p: products { id } q: products { title } s: site { id } } } }`},
+		{name: "merged", errors: true, query: `{ customers(page: {size: 6}) { nodes { id ...F contact { id } products { id } } } } fragment F on Customer { products { title } contact { email } }`},
+		{name: "edges", errors: true, query: `{ customers(page: {size: 6}) { edges { node { id ` + rel + ` } } } }`},
+		{name: "a relation skipped", errors: true, query: `query($s: Boolean!) { customers(page: {size: 6}) { nodes { id contact @skip(if: $s) { id } site { id } products @include(if: $s) { id } } } }`, vars: map[string]any{"s": true}},
+	}
+	for _, id := range ids {
+		tests = append(tests, pairCase{name: "customer " + id, errors: true, query: `query($id: ID!) { customer(id: $id) { id ` + rel + ` } }`, vars: map[string]any{"id": id}})
+	}
+	samePair(t, gqlgen, plain, tests)
+}
+
+// TestPlainRelationsFailAsGqlgenWhenTheRequestEnds: the request running out of time, or
+// its caller going away, while every row's contact is being read (the page itself came
+// back): each row's contact is null with gqlgen's error, presented as the edge does.
+func TestPlainRelationsFailAsGqlgenWhenTheRequestEnds(t *testing.T) {
+	gqlgen, plain, up := plainPairOn(t, true)
+	const rows = 5
+	var (
+		asked  atomic.Int32
+		cancel atomic.Pointer[context.CancelFunc]
+	)
+	up.Handle(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasPrefix(r.URL.Path, "/v1/contacts/") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			// Cancelled once every row's contact is asked for, so each call fails the
+			// same way rather than some before they leave.
+			if c := cancel.Load(); asked.Add(1) == rows && c != nil {
+				(*c)()
+			}
+			<-r.Context().Done() // no answer until the caller gives up
+			panic(http.ErrAbortHandler)
+		})
+	})
+	post := func(h http.Handler, ctx context.Context, query string) string {
+		body, _ := json.Marshal(map[string]any{"query": query})
+		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return sortedErrors(t, w.Body.Bytes())
+	}
+	for _, tt := range []struct {
+		name, query string
+		ctx         func() (context.Context, context.CancelFunc)
+	}{
+		{"deadline", `{ customers(page: {size: 5}) { nodes { id contact { id name } site { id } products { id } } } }`,
+			func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), 500*time.Millisecond)
+			}},
+		{"cancelled", `{ customers(page: {size: 5}) { nodes { id contact { id name } a: contact { email } } } }`, func() (context.Context, context.CancelFunc) {
+			ctx, c := context.WithCancel(context.Background())
+			cancel.Store(&c)
+			return ctx, c
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			answer := func(h http.Handler) string {
+				asked.Store(0)
+				ctx, c := tt.ctx()
+				defer c()
+				return post(h, ctx, tt.query)
+			}
+			want, got := answer(gqlgen), answer(plain)
+			if got != want {
+				t.Errorf("got  %s\nwant %s", got, want)
+			}
+			if !strings.Contains(want, `"contact":null`) || !strings.Contains(want, `"errors"`) {
+				t.Errorf("want null contacts with errors, got %s", want)
+			}
+		})
+	}
+}
+
+// TestPlainRelationsAnswerAsGqlgenWithoutRelations: customers Kajabi sends without a
+// contact relationship (Kajabi's spec does not allow its data to be null, but the member
+// may be left out) and with no products.
+func TestPlainRelationsAnswerAsGqlgenWithoutRelations(t *testing.T) {
+	gqlgen, plain, up := plainPairOn(t, true, func(st *sandbox.Store) {
+		for k := range 3 { // the newest three, on the first page
+			c := &st.Customers[len(st.Customers)-1-2*k]
+			c.ContactID, c.ProductIDs = "", nil
+		}
+	})
+	up.Handle(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			body := bytes.ReplaceAll(rec.Body.Bytes(), []byte(`"contact":{"data":{"id":"","type":"contacts"}},`), nil)
+			maps.Copy(w.Header(), rec.Header())
+			w.Header().Del("Content-Length")
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(body)
+		})
+	})
+	var ids []string
+	var page struct {
+		Data struct {
+			Customers struct{ Nodes []struct{ ID string } }
+		}
+	}
+	if err := json.Unmarshal(postTo(t, gqlgen, `{ customers(page: {size: 6}) { nodes { id } } }`, nil), &page); err != nil || len(page.Data.Customers.Nodes) != 6 {
+		t.Fatalf("got %+v (%v), want six customers", page, err)
+	}
+	for _, n := range page.Data.Customers.Nodes {
+		ids = append(ids, n.ID)
+	}
+	const rel = `contact { id name } c: contact { __typename } site { id title } products { id title }`
+	tests := []pairCase{
+		{name: "a page", query: `{ customers(page: {size: 6}) { nodes { id ` + rel + ` } } }`},
+		{name: "edges", query: `{ customers(page: {size: 6}) { edges { node { id ` + rel + ` } } } }`},
+	}
+	for _, id := range ids[:2] {
+		tests = append(tests, pairCase{name: "customer " + id, query: `query($id: ID!) { customer(id: $id) { id ` + rel + ` } }`, vars: map[string]any{"id": id}})
+	}
+	samePair(t, gqlgen, plain, tests)
+	if got := postTo(t, plain, tests[0].query, nil); !bytes.Contains(got, []byte(`"contact":null,"c":null`)) || !bytes.Contains(got, []byte(`"products":[]`)) {
+		t.Errorf("got %s, want customers without a contact or products", got)
+	}
+}
+
+// TestPlainRelationsAnswerAsGqlgenConcurrently: many requests at once, each with its own
+// loaders, over rows that share contacts and products and a contact that fails, give
+// each the answer gqlgen gives alone (run with -race).
+func TestPlainRelationsAnswerAsGqlgenConcurrently(t *testing.T) {
+	gqlgen, plain := plainPair(t, func(st *sandbox.Store) {
+		row := func(k int) *sandbox.Customer { return &st.Customers[len(st.Customers)-1-k] }
+		for k := 1; k < 10; k += 2 {
+			row(k).ContactID, row(k).ProductIDs = row(0).ContactID, slices.Clone(row(0).ProductIDs)
+		}
+		row(4).ContactID = "888888888"
+	})
+	queries := []string{
+		`{ customers(page: {size: 20}) { nodes { id contact { id name } site { id title } products { id title } } } }`,
+		`{ customers(page: {size: 20}) { edges { node { id a: contact { email } b: contact { id } products { id } } } } }`,
+		`{ a: customers(page: {size: 7}) { nodes { contact { id } } } b: customers(page: {number: 2, size: 7}) { nodes { site { id } products { title } } } }`,
+	}
+	want := make([]string, len(queries))
+	for i, q := range queries {
+		want[i] = sortedErrors(t, postTo(t, gqlgen, q, nil))
+	}
+	got := make([][]byte, 24)
+	var wg sync.WaitGroup
+	for n := range got {
+		wg.Go(func() { got[n] = postTo(t, plain, queries[n%len(queries)], nil) })
+	}
+	wg.Wait()
+	for n, body := range got {
+		if got, want := sortedErrors(t, body), want[n%len(queries)]; got != want {
+			t.Errorf("request %d: got  %s\nwant %s", n, got, want)
+		}
+	}
 }
