@@ -84,7 +84,9 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		if errors.As(err, &open) && open.RetryAfter > 0 {
 			setExtensions(gqlErr, "retryAfterSeconds", int(open.RetryAfter.Seconds()+0.999))
 		}
-	case errors.As(err, &transportErr) && errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled) && (errors.As(err, &transportErr) || errors.Is(ctx.Err(), context.Canceled)):
+		// A call in flight fails with a TransportError; one still waiting for its turn, or
+		// for another field's call of the same URL, with the bare context error.
 		gqlErr.Message = "the request was cancelled before Kajabi answered"
 		setExtensions(gqlErr, "code", CodeRequestCancelled)
 	case errors.As(err, &transportErr):
