@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -22,7 +23,7 @@ type endpoint[T any] struct {
 	kind string // collection name, used in memo and cache keys
 	list func(ctx context.Context, siteID string, page int) ([]T, *kajabi.Response, error)
 	get  func(ctx context.Context, id string) (T, error)
-	id   func(T) string
+	id   func(T) string // "" for a nil record (Kajabi answering "data": null, off its spec)
 }
 
 // catalog loads records of one site-scoped collection.
@@ -62,7 +63,7 @@ func productsEndpoint(client *kajabi.Client) endpoint[*kajabi.Product] {
 			p, _, err := client.Products.Get(ctx, id)
 			return p, err
 		},
-		id: func(p *kajabi.Product) string { return p.ID },
+		id: func(p *kajabi.Product) string { return cmp.Or(p, &kajabi.Product{}).ID },
 	}
 }
 
@@ -76,7 +77,7 @@ func offersEndpoint(client *kajabi.Client) endpoint[*kajabi.Offer] {
 			o, _, err := client.Offers.Get(ctx, id)
 			return o, err
 		},
-		id: func(o *kajabi.Offer) string { return o.ID },
+		id: func(o *kajabi.Offer) string { return cmp.Or(o, &kajabi.Offer{}).ID },
 	}
 }
 
@@ -181,7 +182,9 @@ func (c *catalog[T]) remember(items []T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, it := range items {
-		c.seen[c.ep.id(it)] = it
+		if id := c.ep.id(it); id != "" {
+			c.seen[id] = it
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -103,7 +104,7 @@ func tagsEndpoint(client *kajabi.Client) endpoint[*kajabi.ContactTag] {
 			t, _, err := client.ContactTags.Get(ctx, id)
 			return t, err
 		},
-		id: func(t *kajabi.ContactTag) string { return t.ID },
+		id: func(t *kajabi.ContactTag) string { return cmp.Or(t, &kajabi.ContactTag{}).ID },
 	}
 }
 
