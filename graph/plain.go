@@ -78,29 +78,41 @@ type related struct {
 // toOne is a nullable relation to one record of type R; load starts loading every row's
 // (nil, and no error, for a row without one) and returns how to wait for them.
 func toOne[T, R any](rt *plainType[R], load func(ctx context.Context, rows []*T) func() ([]*R, []error)) relation[T] {
-	return func(opCtx *graphql.OperationContext, sel ast.SelectionSet) (func(context.Context, []*T) func(int) related, bool) {
-		w, ok := rt.writer(opCtx, sel)
-		if !ok {
-			return nil, false
+	return relationVia(rt, load, func(w *plainWriter[R], records []*R, errs []error, row int) related {
+		if err := errs[row]; err != nil || records[row] == nil {
+			return related{failed: err}
 		}
-		return func(ctx context.Context, rows []*T) func(int) related {
-			wait := once(load(ctx, rows))
-			return func(row int) related {
-				records, errs := wait()
-				if err := errs[row]; err != nil || records[row] == nil {
-					return related{failed: err}
-				}
-				v := records[row]
-				return related{write: func(b []byte) []byte { return w.appendObject(b, v) }}
-			}
-		}, true
-	}
+		v := records[row]
+		return related{write: func(b []byte) []byte { return w.appendObject(b, v) }}
+	})
 }
 
 // toMany is a relation to a list of records of type R that leaves out the ones that failed
 // to load, each reported as an error at the field (see loaded); load returns each row's
 // records and their errors.
 func toMany[T, R any](rt *plainType[R], load func(ctx context.Context, rows []*T) func() ([][]*R, [][]error)) relation[T] {
+	return relationVia(rt, load, func(w *plainWriter[R], all [][]*R, allErrs [][]error, row int) related {
+		records, errs := all[row], allErrs[row]
+		kept := make([]*R, 0, len(records))
+		var dropped []error
+		for i, rec := range records {
+			switch {
+			case errs[i] != nil:
+				dropped = append(dropped, errs[i])
+			case rec == nil:
+				return related{odd: true}
+			default:
+				kept = append(kept, rec)
+			}
+		}
+		return related{dropped: dropped, write: func(b []byte) []byte { return w.appendList(b, kept) }}
+	})
+}
+
+// relationVia is a relation to records of type R written with rt's fields: load starts
+// loading every row's at once, and pick tells one row's apart once they have loaded.
+func relationVia[T, R, V, E any](rt *plainType[R], load func(context.Context, []*T) func() (V, E),
+	pick func(w *plainWriter[R], v V, e E, row int) related) relation[T] {
 	return func(opCtx *graphql.OperationContext, sel ast.SelectionSet) (func(context.Context, []*T) func(int) related, bool) {
 		w, ok := rt.writer(opCtx, sel)
 		if !ok {
@@ -109,21 +121,8 @@ func toMany[T, R any](rt *plainType[R], load func(ctx context.Context, rows []*T
 		return func(ctx context.Context, rows []*T) func(int) related {
 			wait := once(load(ctx, rows))
 			return func(row int) related {
-				all, allErrs := wait()
-				records, errs := all[row], allErrs[row]
-				kept := make([]*R, 0, len(records))
-				var dropped []error
-				for i, rec := range records {
-					switch {
-					case errs[i] != nil:
-						dropped = append(dropped, errs[i])
-					case rec == nil:
-						return related{odd: true}
-					default:
-						kept = append(kept, rec)
-					}
-				}
-				return related{dropped: dropped, write: func(b []byte) []byte { return w.appendList(b, kept) }}
+				v, e := wait()
+				return pick(w, v, e, row)
 			}
 		}, true
 	}
@@ -350,8 +349,9 @@ func (p *plainWriter[T]) load(ctx context.Context, rows []*T, list bool) bool {
 		}
 	}
 	p.related = make([][]related, len(rows))
+	all := make([]related, len(rows)*len(waits))
 	for row := range rows {
-		p.related[row] = make([]related, len(waits))
+		p.related[row] = all[row*len(waits) : (row+1)*len(waits)]
 		for k, wait := range waits {
 			if p.related[row][k] = wait(row); p.related[row][k].odd {
 				return false

@@ -254,6 +254,13 @@ func TestPlainRelationsFailAsGqlgen(t *testing.T) {
 	}
 }
 
+// shareContactAndProducts makes the other customers name first's contact and products.
+func shareContactAndProducts(first *sandbox.Customer, others ...*sandbox.Customer) {
+	for _, c := range others {
+		c.ContactID, c.ProductIDs = first.ContactID, slices.Clone(first.ProductIDs)
+	}
+}
+
 // sortedErrors is a response with its errors in path order.
 func sortedErrors(t *testing.T, body []byte) string {
 	t.Helper()
@@ -312,9 +319,7 @@ func TestPlainRelationsAnswerAsGqlgenWhenAttacked(t *testing.T) {
 		for k := range 8 {
 			ids = append(ids, row(k).ID)
 		}
-		for k := 1; k < 4; k++ { // rows 0 to 3 share one contact and one set of products
-			row(k).ContactID, row(k).ProductIDs = row(0).ContactID, slices.Clone(row(0).ProductIDs)
-		}
+		shareContactAndProducts(row(0), row(1), row(2), row(3))
 		row(4).ProductIDs = nil
 		row(5).ContactID = "" // the sandbox then sends id "", which the client refuses
 		row(6).SiteID = ""
@@ -379,9 +384,7 @@ func TestPlainRelationsFailAsGqlgenWhenKajabiFails(t *testing.T) {
 		for k := range 6 {
 			ids = append(ids, row(k).ID)
 		}
-		for k := 1; k < 4; k++ { // rows 0 to 3 share one contact and one set of products
-			row(k).ContactID, row(k).ProductIDs = row(0).ContactID, slices.Clone(row(0).ProductIDs)
-		}
+		shareContactAndProducts(row(0), row(1), row(2), row(3))
 		fail := func(path string, status int) { faults = append(faults, [2]any{path, status}) }
 		fail("/v1/contacts/"+row(0).ContactID, http.StatusForbidden)
 		fail("/v1/contacts/"+row(4).ContactID, http.StatusInternalServerError)
