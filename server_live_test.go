@@ -289,22 +289,14 @@ func count(ids []string, id string) int {
 func TestStreamsCarrySubscriptionsOnly(t *testing.T) {
 	up := newKajabiUpstream(t, sandbox.Options{Customers: 5})
 	base := replica(t, up, "", map[string]string{"WEBHOOK_SECRET": sandboxWebhookSecret, "MUTATIONS": "true"})
-	open := map[string]func(testing.TB, context.Context, string, string) <-chan map[string]any{"sse": openSSE, "graphql-transport-ws": openWS}
 	for _, transport := range []string{"sse", "graphql-transport-ws"} {
 		for _, tc := range []struct{ name, query string }{
 			{"query", `{ customers(first: 5) { nodes { id } } }`},
 			{"mutation", `mutation { grantOffers(customerId: "1", offerIds: ["1"]) { id } }`},
 		} {
 			t.Run(transport+"/"+tc.name, func(t *testing.T) {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
 				before := up.calls.Load()
-				var first map[string]any
-				select {
-				case first = <-open[transport](t, ctx, base, tc.query):
-				case <-ctx.Done():
-					t.Fatal("no answer")
-				}
+				first := firstAnswer(t, transport, base, tc.query)
 				if got := firstCode(first); got != "SUBSCRIPTIONS_ONLY" {
 					t.Errorf("got %v, want an error with code SUBSCRIPTIONS_ONLY", first)
 				}
@@ -319,12 +311,27 @@ func TestStreamsCarrySubscriptionsOnly(t *testing.T) {
 	}
 }
 
+// firstAnswer opens a subscription over transport ("sse" or "graphql-transport-ws") and
+// returns its first message, failing the test if none comes within 10 s.
+func firstAnswer(t *testing.T, transport, base, query string) map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	open := map[string]func(testing.TB, context.Context, string, string) <-chan map[string]any{"sse": openSSE, "graphql-transport-ws": openWS}
+	select {
+	case first := <-open[transport](t, ctx, base, query):
+		return first
+	case <-ctx.Done():
+		t.Fatal("no answer")
+		return nil
+	}
+}
+
 // A subscription to a site that is not the account's, or to an empty list of events, would
 // wait forever for nothing: it is refused with BAD_USER_INPUT, over both transports, before
 // any event.
 func TestLiveRefusesUnknownSite(t *testing.T) {
 	base, _ := startServer(t, map[string]string{})
-	open := map[string]func(testing.TB, context.Context, string, string) <-chan map[string]any{"sse": openSSE, "graphql-transport-ws": openWS}
 	for _, transport := range []string{"sse", "graphql-transport-ws"} {
 		for _, tc := range []struct{ name, args, want string }{
 			{"not an id", `siteId: "999x"`, "BAD_USER_INPUT"},
@@ -333,15 +340,8 @@ func TestLiveRefusesUnknownSite(t *testing.T) {
 			{"no events", `siteId: "101", events: []`, "BAD_USER_INPUT"}, // not "every event"
 		} {
 			t.Run(transport+"/"+tc.name, func(t *testing.T) {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
 				q := `subscription { customerActivity(` + tc.args + `) { eventId } }`
-				var first map[string]any
-				select {
-				case first = <-open[transport](t, ctx, base, q):
-				case <-ctx.Done():
-					t.Fatal("no answer")
-				}
+				first := firstAnswer(t, transport, base, q)
 				if got := firstCode(first); got != tc.want {
 					t.Errorf("got %v, want an error with code %s", first, tc.want)
 				}
@@ -774,7 +774,6 @@ func TestLiveServeForRSS(t *testing.T) {
 // as one, and not an internal error.
 func TestLiveOneRootField(t *testing.T) {
 	base, _ := startServer(t, map[string]string{})
-	open := map[string]func(testing.TB, context.Context, string, string) <-chan map[string]any{"sse": openSSE, "graphql-transport-ws": openWS}
 	for _, transport := range []string{"sse", "graphql-transport-ws"} {
 		for _, tc := range []struct{ name, query string }{
 			{"two aliases", `subscription { a: customerActivity { eventId } b: customerActivity { eventId } }`},
@@ -782,14 +781,7 @@ func TestLiveOneRootField(t *testing.T) {
 			{"skipped away", `subscription { customerActivity @skip(if: true) { eventId } }`},
 		} {
 			t.Run(transport+"/"+tc.name, func(t *testing.T) {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				var first map[string]any
-				select {
-				case first = <-open[transport](t, ctx, base, tc.query):
-				case <-ctx.Done():
-					t.Fatal("no answer")
-				}
+				first := firstAnswer(t, transport, base, tc.query)
 				if got := firstCode(first); got != "GRAPHQL_VALIDATION_FAILED" {
 					t.Errorf("got %v, want an error with code GRAPHQL_VALIDATION_FAILED", first)
 				}

@@ -35,16 +35,7 @@ func TestAdmissionShedsStandingQueue(t *testing.T) {
 	for i := range 8 {
 		keys = append(keys, fmt.Sprintf("admission-test-key-%d-0123456789abcdef", i))
 	}
-	apiKeys, err := edge.NewAPIKeys(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := edge.NewHandler(&graph.Resolver{Client: up.Client(t)}, edge.HandlerOptions{
-		APIKeys: apiKeys, DisableCSRFPrevention: true, Timeout: 20 * time.Minute,
-		Admission: edge.Admission{Inflight: 1, Queued: 8, QueueTimeout: 10 * time.Minute},
-	})
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := admissionServer(t, up, keys, edge.Admission{Inflight: 1, Queued: 8, QueueTimeout: 10 * time.Minute})
 	post := func(key string) (int, string) {
 		body, _ := json.Marshal(map[string]string{"query": `{ customers(first: 1, filter: {siteId: "101"}) { nodes { id } } }`})
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
@@ -126,16 +117,7 @@ func TestAdmissionShareWhileAnotherCallerIsActive(t *testing.T) {
 				})
 			})
 			keyA, keyB := "admission-share-key-a-0123456789abcdef", "admission-share-key-b-0123456789abcdef"
-			apiKeys, err := edge.NewAPIKeys([]string{keyA, keyB})
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := edge.NewHandler(&graph.Resolver{Client: up.Client(t)}, edge.HandlerOptions{
-				APIKeys: apiKeys, DisableCSRFPrevention: true, Timeout: 20 * time.Minute,
-				Admission: edge.Admission{Inflight: 8, Queued: 8, QueueTimeout: 10 * time.Minute},
-			})
-			srv := httptest.NewServer(h)
-			defer srv.Close()
+			srv := admissionServer(t, up, []string{keyA, keyB}, edge.Admission{Inflight: 8, Queued: 8, QueueTimeout: 10 * time.Minute})
 			type answer struct {
 				status int
 				code   string
@@ -207,4 +189,18 @@ func TestAdmissionShareWhileAnotherCallerIsActive(t *testing.T) {
 			}
 		})
 	}
+}
+
+// admissionServer serves the edge over up with an API key for each of keys and adm.
+func admissionServer(t *testing.T, up *kajabitest.Upstream, keys []string, adm edge.Admission) *httptest.Server {
+	t.Helper()
+	apiKeys, err := edge.NewAPIKeys(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(edge.NewHandler(&graph.Resolver{Client: up.Client(t)}, edge.HandlerOptions{
+		APIKeys: apiKeys, DisableCSRFPrevention: true, Timeout: 20 * time.Minute, Admission: adm,
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
